@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+console.error('apex: not implemented yet');
+process.exit(2);
