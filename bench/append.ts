@@ -1,0 +1,142 @@
+/**
+ * Append throughput of the SQLite event store: one appender awaiting each append (every event its
+ * own commit) versus 16 and 64 concurrent appenders sharing group commits, at both durability levels.
+ *
+ *   npx tsx bench/append.ts            (BENCH_DIR=… to put the database on another disk)
+ *
+ * Each appender owns a stream and appends one ~300-byte event at a time with its exact expected
+ * revision, as a request handler would. Not a test: figures depend on the machine and its disk.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NewEvent } from '../src/store/event-store.js';
+import type { Durability } from '../src/store/sqlite/index.js';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
+
+const MEASURE_MS = 2_000;
+const WARM_UP_MS = 300;
+const APPENDER_COUNTS = [1, 16, 64] as const;
+const DURABILITIES: readonly Durability[] = ['durable', 'normal'];
+
+/** About 300 bytes once data and metadata are serialized, like a ToolCallCharged event. */
+const benchEvent = (appender: number, seq: number): NewEvent => ({
+  type: 'ToolCallCharged',
+  schemaVersion: 1,
+  data: {
+    agent: `agent-${appender}`,
+    tool: 'search_documents',
+    requestId: `req-${seq}`,
+    amount: '12.50',
+    balanceAfter: '987.50',
+    durationMs: 42,
+    note: 'charged at the configured price',
+  },
+  metadata: {
+    timestamp: new Date().toISOString(),
+    correlationId: `session-${appender}:${seq}`,
+    causationId: `req-${seq}`,
+    agent: `agent-${appender}`,
+  },
+});
+
+interface Measurement {
+  readonly durability: Durability;
+  readonly appenders: number;
+  readonly eventsPerSecond: number;
+  readonly commitsPerSecond: number;
+  readonly eventsPerCommit: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** User + system CPU of this process per event: robust to other load on the machine, unlike events/s. */
+  readonly cpuMicrosPerEvent: number;
+}
+
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+
+const measure = async (dir: string, durability: Durability, appenders: number): Promise<Measurement> => {
+  const path = join(dir, `append-${durability}-${appenders}.db`);
+  let commits = 0;
+  let counting = false;
+  const store = openSqliteStore({
+    path,
+    durability,
+    onBatchCommitted: () => {
+      if (counting) commits += 1;
+    },
+  });
+  let events = 0;
+  const latenciesMs: number[] = [];
+  const warmUpEnds = performance.now() + WARM_UP_MS;
+  const ends = warmUpEnds + MEASURE_MS;
+  let cpuAtStart: NodeJS.CpuUsage | undefined;
+
+  await Promise.all(
+    Array.from({ length: appenders }, async (_, appender) => {
+      const stream = `bench-a${appender}`;
+      let expected: bigint | 'no_stream' = 'no_stream';
+      for (let seq = 0; ; seq++) {
+        const started = performance.now();
+        if (started >= ends) return;
+        const result = await store.append(stream, expected, [benchEvent(appender, seq)]);
+        if (result._tag === 'Left') throw new Error(`unexpected conflict on ${stream}`);
+        expected = result.right.nextExpectedRevision;
+        if (started >= warmUpEnds) {
+          cpuAtStart ??= process.cpuUsage();
+          counting = true;
+          events += 1;
+          latenciesMs.push(performance.now() - started);
+        }
+      }
+    }),
+  );
+  const cpu = process.cpuUsage(cpuAtStart);
+  await store.close();
+
+  const seconds = MEASURE_MS / 1_000;
+  latenciesMs.sort((a, b) => a - b);
+  return {
+    durability,
+    appenders,
+    eventsPerSecond: events / seconds,
+    commitsPerSecond: commits / seconds,
+    eventsPerCommit: commits === 0 ? 0 : events / commits,
+    p50Ms: percentile(latenciesMs, 50),
+    p99Ms: percentile(latenciesMs, 99),
+    cpuMicrosPerEvent: (cpu.user + cpu.system) / events,
+  };
+};
+
+const row = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+const thousands = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'apex-bench-append-'));
+try {
+  const [load1] = loadavg();
+  console.log(`SQLite event store append benchmark: ${MEASURE_MS} ms per row, database in ${dir}`);
+  console.log(`${cpus().length} CPUs, load average ${load1?.toFixed(2)} at start (other load lowers events/s)`);
+  console.log(
+    row(['durability', 'appenders', 'events/s', 'commits/s', 'events/commit', 'p50 ms', 'p99 ms', 'CPU µs/event']),
+  );
+  console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
+  for (const durability of DURABILITIES) {
+    for (const appenders of APPENDER_COUNTS) {
+      const m = await measure(dir, durability, appenders);
+      console.log(
+        row([
+          m.durability,
+          appenders === 1 ? '1 (one at a time)' : String(appenders),
+          thousands(m.eventsPerSecond),
+          thousands(m.commitsPerSecond),
+          m.eventsPerCommit.toFixed(1),
+          m.p50Ms.toFixed(2),
+          m.p99Ms.toFixed(2),
+          m.cpuMicrosPerEvent.toFixed(1),
+        ]),
+      );
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

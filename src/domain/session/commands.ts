@@ -1,0 +1,66 @@
+import type { RequestId } from '../event-definition.js';
+
+/** Commands on one session (stream `session-<id>`). Params and arguments arrive already redacted. */
+export type SessionCommand =
+  | {
+      readonly type: 'StartSession';
+      readonly data: {
+        readonly transport: string;
+        readonly agent: string;
+        readonly protocolVersion?: string;
+        readonly clientInfo?: unknown;
+        readonly clientCapabilities?: unknown;
+      };
+    }
+  | {
+      readonly type: 'ReceiveRequest';
+      readonly data: {
+        readonly requestId: RequestId;
+        readonly method: string;
+        readonly params?: unknown;
+        readonly protocolVersion?: string;
+        readonly clientInfo?: unknown;
+      };
+    }
+  | { readonly type: 'CompleteRequest'; readonly data: { readonly requestId: RequestId; readonly durationMs: number } }
+  | {
+      readonly type: 'FailRequest';
+      readonly data: {
+        readonly requestId: RequestId;
+        readonly code: number;
+        readonly message: string;
+        readonly durationMs: number;
+      };
+    }
+  | {
+      readonly type: 'TimeOutRequest';
+      readonly data: { readonly requestId: RequestId; readonly ttlMs: number; readonly ageMs: number };
+    }
+  | { readonly type: 'CancelRequest'; readonly data: { readonly requestId: RequestId; readonly reason: string } }
+  | {
+      readonly type: 'RequestToolCall';
+      readonly data: { readonly requestId: RequestId; readonly tool: string; readonly arguments?: unknown };
+    }
+  | {
+      readonly type: 'DenyToolCall';
+      readonly data: {
+        readonly requestId: RequestId;
+        readonly tool: string;
+        readonly code: string;
+        readonly reason: string;
+      };
+    }
+  | {
+      readonly type: 'RecordToolCallSuccess';
+      readonly data: { readonly requestId: RequestId; readonly tool: string; readonly durationMs: number };
+    }
+  | {
+      readonly type: 'RecordToolCallFailure';
+      readonly data: {
+        readonly requestId: RequestId;
+        readonly tool: string;
+        readonly durationMs: number;
+        readonly error: string;
+      };
+    }
+  | { readonly type: 'EndSession'; readonly data: { readonly reason: string } };

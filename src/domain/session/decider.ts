@@ -1,0 +1,225 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { Decider } from '../decider.js';
+import { type DomainError, domainError } from '../errors.js';
+import type { RequestId } from '../event-definition.js';
+import type { SessionCommand } from './commands.js';
+import type { SessionEvent } from './events.js';
+import { requestKey } from './request-lifetime.js';
+
+/** A request that has been received and has not ended yet. */
+export interface ActiveRequest {
+  readonly requestId: RequestId;
+  readonly method: string;
+  /** The tool call this request asked for, once requested or settled. */
+  readonly toolCall: { readonly tool: string; readonly settled: boolean } | undefined;
+}
+
+/**
+ * Only what `decide` needs: the session's status and its active requests. Finished requests
+ * leave the map, so the state stays as small as the number of requests in flight.
+ */
+export interface SessionState {
+  readonly status: 'not_started' | 'open' | 'ended';
+  readonly agent: string;
+  readonly active: ReadonlyMap<string, ActiveRequest>;
+}
+
+/** The same shape, owned by one caller who may update it in place (see evolveSessionInPlace). */
+export interface MutableSessionState {
+  status: SessionState['status'];
+  agent: string;
+  readonly active: Map<string, ActiveRequest>;
+}
+
+export const initialSessionState = (): MutableSessionState => ({ status: 'not_started', agent: '', active: new Map() });
+
+/**
+ * The fast path for the server, which keeps one session's state in memory and evolves it on
+ * every event: updates `state` in place instead of copying the active-request map.
+ */
+export const evolveSessionInPlace = (state: MutableSessionState, event: SessionEvent): MutableSessionState => {
+  switch (event.type) {
+    case 'SessionStarted':
+      state.status = 'open';
+      state.agent = event.data.agent;
+      break;
+    case 'RequestReceived':
+      state.active.set(requestKey(event.data.requestId), {
+        requestId: event.data.requestId,
+        method: event.data.method,
+        toolCall: undefined,
+      });
+      break;
+    case 'RequestCompleted':
+    case 'RequestFailed':
+    case 'RequestTimedOut':
+    case 'RequestCancelled':
+      state.active.delete(requestKey(event.data.requestId));
+      break;
+    case 'ToolCallRequested':
+    case 'ToolCallDenied':
+    case 'ToolCallSucceeded':
+    case 'ToolCallFailed': {
+      const key = requestKey(event.data.requestId);
+      const request = state.active.get(key);
+      if (request !== undefined) {
+        const settled = event.type !== 'ToolCallRequested';
+        state.active.set(key, { ...request, toolCall: { tool: event.data.tool, settled } });
+      }
+      break;
+    }
+    case 'SessionEnded':
+      state.status = 'ended';
+      state.active.clear();
+      break;
+  }
+  return state;
+};
+
+/** The pure evolve: copies the state, then applies the event to the copy. */
+export const evolveSession = (state: SessionState, event: SessionEvent): SessionState =>
+  evolveSessionInPlace({ status: state.status, agent: state.agent, active: new Map(state.active) }, event);
+
+type Decision = E.Either<DomainError, readonly SessionEvent[]>;
+
+const requestNotActive = (requestId: RequestId): Decision =>
+  E.left(
+    domainError(
+      'REQUEST_NOT_ACTIVE',
+      `Request ${JSON.stringify(requestId)} is not active in this session: it was never received or has already ended ` +
+        '(completed, failed, timed out or cancelled). Its outcome is already recorded; nothing more to do.',
+      { requestId },
+    ),
+  );
+
+/** Copies only the defined optional fields, so an event never records `"key": undefined`. */
+const definedOnly = <T extends object>(fields: T): T =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as T;
+
+const decideToolCallOutcome = (
+  request: ActiveRequest,
+  tool: string,
+  outcome: SessionEvent,
+): E.Either<DomainError, readonly SessionEvent[]> => {
+  if (request.toolCall?.settled === true) {
+    return E.left(
+      domainError(
+        'TOOL_CALL_ALREADY_SETTLED',
+        `The tool call of request ${JSON.stringify(request.requestId)} already has its outcome recorded.`,
+        { requestId: request.requestId },
+      ),
+    );
+  }
+  if (request.toolCall !== undefined && request.toolCall.tool !== tool) {
+    return E.left(
+      domainError(
+        'TOOL_MISMATCH',
+        `Request ${JSON.stringify(request.requestId)} called tool "${request.toolCall.tool}", not "${tool}".`,
+        { requestId: request.requestId, requested: request.toolCall.tool, reported: tool },
+      ),
+    );
+  }
+  return E.right([outcome]);
+};
+
+type TerminalCommand = Extract<
+  SessionCommand,
+  { type: 'CompleteRequest' | 'FailRequest' | 'TimeOutRequest' | 'CancelRequest' }
+>;
+
+/** The one event that ends a request. */
+const terminalEventOf = (command: TerminalCommand): SessionEvent => {
+  switch (command.type) {
+    case 'CompleteRequest':
+      return { type: 'RequestCompleted', data: command.data };
+    case 'FailRequest':
+      return { type: 'RequestFailed', data: command.data };
+    case 'TimeOutRequest':
+      return { type: 'RequestTimedOut', data: command.data };
+    case 'CancelRequest':
+      return { type: 'RequestCancelled', data: command.data };
+  }
+};
+
+export const decideSession = (command: SessionCommand, state: SessionState): Decision => {
+  if (command.type === 'StartSession') {
+    if (state.status !== 'not_started') {
+      return E.left(
+        domainError('SESSION_ALREADY_STARTED', 'This session has already started; open a new session instead.'),
+      );
+    }
+    return E.right([{ type: 'SessionStarted', data: definedOnly(command.data) }]);
+  }
+  if (state.status === 'not_started') {
+    return E.left(domainError('SESSION_NOT_STARTED', 'Start the session before sending requests.'));
+  }
+  if (state.status === 'ended') {
+    return E.left(domainError('SESSION_ENDED', 'This session has ended; open a new session to send requests.'));
+  }
+
+  switch (command.type) {
+    case 'ReceiveRequest': {
+      const { requestId } = command.data;
+      if (state.active.has(requestKey(requestId))) {
+        return E.left(
+          domainError(
+            'DUPLICATE_REQUEST_ID',
+            `Request id ${JSON.stringify(requestId)} is already in use by a request in flight; ` +
+              'use a fresh id for every request.',
+            { requestId },
+          ),
+        );
+      }
+      return E.right([{ type: 'RequestReceived', data: definedOnly(command.data) }]);
+    }
+    case 'CompleteRequest':
+    case 'FailRequest':
+    case 'TimeOutRequest':
+    case 'CancelRequest': {
+      if (!state.active.has(requestKey(command.data.requestId))) return requestNotActive(command.data.requestId);
+      return E.right([terminalEventOf(command)]);
+    }
+    case 'RequestToolCall': {
+      const request = state.active.get(requestKey(command.data.requestId));
+      if (request === undefined) return requestNotActive(command.data.requestId);
+      if (request.toolCall !== undefined) {
+        return E.left(
+          domainError(
+            'TOOL_CALL_ALREADY_REQUESTED',
+            `Request ${JSON.stringify(request.requestId)} already called tool "${request.toolCall.tool}"; ` +
+              'one request calls one tool.',
+            { requestId: request.requestId },
+          ),
+        );
+      }
+      return E.right([{ type: 'ToolCallRequested', data: definedOnly(command.data) }]);
+    }
+    case 'DenyToolCall':
+    case 'RecordToolCallSuccess':
+    case 'RecordToolCallFailure': {
+      const request = state.active.get(requestKey(command.data.requestId));
+      if (request === undefined) return requestNotActive(command.data.requestId);
+      const outcome =
+        command.type === 'DenyToolCall'
+          ? ({ type: 'ToolCallDenied', data: command.data } as const)
+          : command.type === 'RecordToolCallSuccess'
+            ? ({ type: 'ToolCallSucceeded', data: command.data } as const)
+            : ({ type: 'ToolCallFailed', data: command.data } as const);
+      return decideToolCallOutcome(request, command.data.tool, outcome);
+    }
+    case 'EndSession': {
+      // Every request still in flight gets its one terminal event before the session closes.
+      const cancellations: SessionEvent[] = [...state.active.values()].map((request) => ({
+        type: 'RequestCancelled',
+        data: { requestId: request.requestId, reason: `session ended: ${command.data.reason}` },
+      }));
+      return E.right([...cancellations, { type: 'SessionEnded', data: { reason: command.data.reason } }]);
+    }
+  }
+};
+
+export const sessionDecider: Decider<SessionCommand, SessionEvent, SessionState> = {
+  initialState: initialSessionState,
+  evolve: evolveSession,
+  decide: decideSession,
+};

@@ -1,0 +1,216 @@
+import type { EventStore } from '../../store/event-store.js';
+import { isValidId } from '../../store/stream-name.js';
+import type { AgentAccounts } from '../agent-accounts.js';
+import type { ApexConfig } from '../config.js';
+import { invalidParams, permissionDenied, resourceNotFound } from '../errors.js';
+import { ledgerView } from '../ledger-view.js';
+import type { MemoryIndex } from '../memory-index.js';
+import type { Handler, Outcome, RequestScope } from '../outcome.js';
+import type { Subscriptions } from '../subscriptions.js';
+import { isObject } from './params.js';
+
+/** The permission that lets an agent read every agent's ledger and memory. */
+export const AUDITOR_PERMISSION = 'auditor';
+const JSON_MIME = 'application/json';
+const MEMORY_CONTEXT_SIZE = 20;
+const MEMORY_SEARCH_SIZE = 10;
+
+export interface ResourceDependencies {
+  readonly store: EventStore;
+  readonly config: ApexConfig;
+  readonly accounts: AgentAccounts;
+  readonly memoryIndex: MemoryIndex;
+  readonly subscriptions: Subscriptions;
+  /** System bank and health figures come from projections of the whole log. */
+  readonly systemBank: () => Promise<Record<string, unknown>>;
+  readonly health: () => Promise<Record<string, unknown>>;
+  readonly metrics: () => Promise<Record<string, unknown>>;
+}
+
+const TEMPLATES = [
+  {
+    uriTemplate: 'payroll://ledger/{agent_id}',
+    name: 'agent-ledger',
+    title: 'Agent ledger',
+    description:
+      "An agent's account: balance, reserved, debt limit, status and recent movements (yours, or any with the auditor permission).",
+    mimeType: JSON_MIME,
+  },
+  {
+    uriTemplate: 'memory://context/{agent_id}',
+    name: 'agent-context',
+    title: 'Agent context',
+    description: "An agent's most recent memories.",
+    mimeType: JSON_MIME,
+  },
+  {
+    uriTemplate: 'memory://vector/{query}',
+    name: 'memory-search',
+    title: 'Memory search',
+    description: 'Your memories ranked by the words they share with {query} (lexical BM25, not vectors).',
+    mimeType: JSON_MIME,
+  },
+];
+
+const STATIC_RESOURCES = [
+  {
+    uri: 'payroll://system/bank',
+    name: 'system-bank',
+    title: 'System bank',
+    description: 'The other side of every movement: total issued, charged and penalised.',
+    mimeType: JSON_MIME,
+  },
+  {
+    uri: 'apex://health',
+    name: 'health',
+    title: 'Health',
+    description: 'Health status (healthy / degraded / unhealthy) from the error rate.',
+    mimeType: JSON_MIME,
+  },
+  {
+    uri: 'apex://metrics',
+    name: 'metrics',
+    title: 'Metrics',
+    description: 'Request counts, error rates and response times per method.',
+    mimeType: JSON_MIME,
+  },
+];
+
+type Parsed =
+  | { readonly kind: 'ledger'; readonly agent: string }
+  | { readonly kind: 'context'; readonly agent: string }
+  | { readonly kind: 'search'; readonly query: string }
+  | { readonly kind: 'bank' | 'health' | 'metrics' };
+
+const decodeSegment = (segment: string): string | undefined => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+};
+
+const agentSegment = (segment: string): string | undefined => {
+  const agent = decodeSegment(segment);
+  return agent !== undefined && isValidId(agent) ? agent : undefined;
+};
+
+/** Parses the URIs APEX serves; anything else (including a malformed %-escape) is not found. */
+export const parseResourceUri = (uri: string): Parsed | undefined => {
+  if (uri === 'payroll://system/bank') return { kind: 'bank' };
+  if (uri === 'apex://health') return { kind: 'health' };
+  if (uri === 'apex://metrics') return { kind: 'metrics' };
+  const ledger = /^payroll:\/\/ledger\/([^/?#]+)$/.exec(uri);
+  if (ledger !== null) {
+    const agent = agentSegment(ledger[1]!);
+    return agent === undefined ? undefined : { kind: 'ledger', agent };
+  }
+  const context = /^memory:\/\/context\/([^/?#]+)$/.exec(uri);
+  if (context !== null) {
+    const agent = agentSegment(context[1]!);
+    return agent === undefined ? undefined : { kind: 'context', agent };
+  }
+  const search = /^memory:\/\/vector\/([^?#]+)$/.exec(uri);
+  if (search !== null) {
+    const query = decodeSegment(search[1]!);
+    return query === undefined ? undefined : { kind: 'search', query };
+  }
+  return undefined;
+};
+
+const uriOf = (params: unknown): { uri: string } | { error: ReturnType<typeof invalidParams> } => {
+  if (!isObject(params) || typeof params.uri !== 'string')
+    return { error: invalidParams('uri must be a string', 'params.uri') };
+  return { uri: params.uri };
+};
+
+const json = (uri: string, value: unknown): Outcome => ({
+  result: { contents: [{ uri, mimeType: JSON_MIME, text: JSON.stringify(value, null, 2) }] },
+});
+
+/** resources/list, resources/templates/list, resources/read, resources/subscribe and unsubscribe. */
+export const resourcesApi = (deps: ResourceDependencies): Record<string, Handler> => {
+  const mayRead = (scope: RequestScope, agent: string): boolean =>
+    agent === scope.agent || (deps.config.agents.get(scope.agent)?.permissions.includes(AUDITOR_PERMISSION) ?? false);
+
+  const read = async (scope: RequestScope, uri: string): Promise<Outcome> => {
+    const parsed = parseResourceUri(uri);
+    if (parsed === undefined) return { error: resourceNotFound(uri, scope.era) };
+    switch (parsed.kind) {
+      case 'ledger':
+        if (!mayRead(scope, parsed.agent))
+          return { error: permissionDenied(`Reading ${uri} needs the ${AUDITOR_PERMISSION} permission.`) };
+        if (
+          !deps.config.agents.has(parsed.agent) &&
+          (await deps.accounts.get(parsed.agent)).state.status === 'unregistered'
+        ) {
+          return { error: resourceNotFound(uri, scope.era) };
+        }
+        return json(uri, await ledgerView(deps.accounts, deps.store, parsed.agent));
+      case 'context':
+        if (!mayRead(scope, parsed.agent))
+          return { error: permissionDenied(`Reading ${uri} needs the ${AUDITOR_PERMISSION} permission.`) };
+        return json(uri, {
+          agent: parsed.agent,
+          memories: serializable(await deps.memoryIndex.recent(parsed.agent, MEMORY_CONTEXT_SIZE)),
+        });
+      case 'search':
+        return json(uri, {
+          agent: scope.agent,
+          query: parsed.query,
+          ranking: 'lexical-bm25',
+          results: serializable(await deps.memoryIndex.search(scope.agent, parsed.query, MEMORY_SEARCH_SIZE)),
+        });
+      case 'bank':
+        return json(uri, await deps.systemBank());
+      case 'health':
+        return json(uri, await deps.health());
+      case 'metrics':
+        return json(uri, await deps.metrics());
+    }
+  };
+
+  return {
+    'resources/list': async (scope) => {
+      const own = {
+        uri: `payroll://ledger/${scope.agent}`,
+        name: `ledger-${scope.agent}`,
+        title: `Ledger of ${scope.agent}`,
+        mimeType: JSON_MIME,
+      };
+      const context = {
+        uri: `memory://context/${scope.agent}`,
+        name: `context-${scope.agent}`,
+        title: `Memories of ${scope.agent}`,
+        mimeType: JSON_MIME,
+      };
+      return { result: { resources: [own, context, ...STATIC_RESOURCES] } };
+    },
+    'resources/templates/list': async () => ({ result: { resourceTemplates: TEMPLATES } }),
+    'resources/read': async (scope) => {
+      const parsed = uriOf(scope.params);
+      return 'error' in parsed ? parsed : read(scope, parsed.uri);
+    },
+    'resources/subscribe': async (scope) => {
+      const parsed = uriOf(scope.params);
+      if ('error' in parsed) return parsed;
+      const resource = parseResourceUri(parsed.uri);
+      if (resource === undefined) return { error: resourceNotFound(parsed.uri, scope.era) };
+      if ((resource.kind === 'ledger' || resource.kind === 'context') && !mayRead(scope, resource.agent)) {
+        return { error: permissionDenied(`Subscribing to ${parsed.uri} needs the ${AUDITOR_PERMISSION} permission.`) };
+      }
+      deps.subscriptions.subscribe(scope.sessionId, parsed.uri, scope.notify);
+      return { result: {} };
+    },
+    'resources/unsubscribe': async (scope) => {
+      const parsed = uriOf(scope.params);
+      if ('error' in parsed) return parsed;
+      deps.subscriptions.unsubscribe(scope.sessionId, parsed.uri);
+      return { result: {} };
+    },
+  };
+};
+
+/** bigint revisions become strings for JSON. */
+const serializable = <T extends { revision: bigint }>(items: readonly T[]) =>
+  items.map((item) => ({ ...item, revision: item.revision.toString() }));

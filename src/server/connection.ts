@@ -1,0 +1,391 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { Logger } from 'pino';
+import type { RequestId } from '../domain/event-definition.js';
+import type { SessionCommand } from '../domain/session/commands.js';
+import { type SessionState, sessionDecider } from '../domain/session/decider.js';
+import type { SessionEvent } from '../domain/session/events.js';
+import { redactParams } from '../domain/session/redact.js';
+import { decodeParams } from '../protocol/decode-params.js';
+import { MCP_REQUEST_PARAMS, type McpRequestMethod, type McpRequestParams } from '../protocol/mcp-params.js';
+import {
+  negotiateProtocolVersion,
+  SUPPORTED_MODERN_PROTOCOL_VERSIONS,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '../protocol/protocol-version.js';
+import { unsupportedProtocolVersion } from '../protocol/rpc-errors.js';
+import type { EventMetadata } from '../store/event-store.js';
+import { streamName } from '../store/stream-name.js';
+import { type Abandonment, type ActiveRequest, ActiveRequests } from './active-requests.js';
+import { Aggregate } from './aggregate.js';
+import {
+  internalError,
+  invalidRequest,
+  methodNotFound,
+  requestTimedOut,
+  serverNotInitialized,
+  toWireError,
+} from './errors.js';
+import { domainEventCodec } from './event-codec.js';
+import {
+  correlationIdOf,
+  type Era,
+  type Handler,
+  type JsonRpcError,
+  type Outcome,
+  type RequestScope,
+} from './outcome.js';
+import type { ServerContext } from './server-context.js';
+import { LOG_LEVELS, type LogLevel } from './tools/tool-definition.js';
+
+export type IncomingMessage =
+  | { readonly kind: 'request'; readonly id: RequestId; readonly method: string; readonly params: unknown }
+  | { readonly kind: 'notification'; readonly method: string; readonly params: unknown }
+  | { readonly kind: 'response'; readonly id: RequestId | null; readonly result?: unknown; readonly error?: unknown };
+
+export type OutgoingMessage = Record<string, unknown>;
+
+export interface ConnectionOptions {
+  readonly transport: 'stdio' | 'http';
+  readonly agent: string;
+  readonly sessionId: string;
+  /** Hands a message to the transport; called only after the events it acknowledges are durable. */
+  readonly send: (message: OutgoingMessage) => void;
+}
+
+type LifecycleState = 'awaiting_initialize' | 'initialized';
+
+const sessionCodec = domainEventCodec<SessionEvent>();
+
+/** Methods a legacy client may call before its initialize handshake completes. */
+const ALLOWED_BEFORE_INITIALIZE = new Set(['initialize', 'ping']);
+
+const MODERN_PROTOCOL_META_KEY = 'io.modelcontextprotocol/protocolVersion';
+
+/** What APEX offers every client. */
+export const SERVER_CAPABILITIES = {
+  tools: { listChanged: false },
+  resources: { subscribe: true, listChanged: false },
+  prompts: { listChanged: false },
+  logging: {},
+  completions: {},
+} as const;
+
+const SERVER_INSTRUCTIONS =
+  'APEX records every request and tool call as a hash-chained event. Tool calls are charged to your account: ' +
+  'funds are reserved before a tool runs and the actual cost is charged after. Read payroll://ledger/{your id} ' +
+  'or call ledger_balance to see your balance.';
+
+/**
+ * One MCP connection (a stdio process, or one HTTP session): its lifecycle, its requests in flight,
+ * and its session stream. Every request is recorded as received and as ended (completed, failed,
+ * timed out, cancelled), and its response leaves only after those events are durable.
+ */
+export class McpConnection {
+  private readonly requests = new ActiveRequests();
+  private lifecycle: LifecycleState = 'awaiting_initialize';
+  private protocolVersion: string | undefined;
+  private clientInfo: unknown;
+  private clientCapabilities: unknown;
+  private logLevel: LogLevel = 'info';
+  private readonly sweep: NodeJS.Timeout;
+  private closed = false;
+  private readonly logger: Logger;
+
+  private constructor(
+    private readonly server: ServerContext,
+    private readonly options: ConnectionOptions,
+    private readonly session: Aggregate<SessionCommand, SessionEvent, SessionState>,
+  ) {
+    this.logger = server.logger.child({ session: options.sessionId, agent: options.agent });
+    this.sweep = setInterval(() => this.timeOutExpired(), server.config.limits.gcIntervalMs);
+    this.sweep.unref();
+  }
+
+  static async open(server: ServerContext, options: ConnectionOptions): Promise<McpConnection> {
+    const session = await Aggregate.load(
+      server.store,
+      streamName.session(options.sessionId),
+      sessionDecider,
+      sessionCodec,
+    );
+    const connection = new McpConnection(server, options, session);
+    if (session.state.status === 'not_started') {
+      await connection.record({ type: 'StartSession', data: { transport: options.transport, agent: options.agent } });
+    }
+    return connection;
+  }
+
+  get sessionId(): string {
+    return this.options.sessionId;
+  }
+
+  get inFlight(): number {
+    return this.requests.size;
+  }
+
+  /** Handles one message; resolves when its handling (and recording) is finished. */
+  async handle(message: IncomingMessage): Promise<void> {
+    if (message.kind === 'request') return this.handleRequest(message.id, message.method, message.params);
+    if (message.kind === 'notification') return this.handleNotification(message.method, message.params);
+    // Responses to server-initiated requests: none are issued yet, so they are ignored.
+  }
+
+  /** Sends a message that carries no acknowledgement of recorded work (notifications, early errors). */
+  sendError(id: RequestId | null, error: JsonRpcError): void {
+    this.options.send({ jsonrpc: '2.0', id, error });
+  }
+
+  notify(method: string, params: Record<string, unknown>): void {
+    if (!this.closed) this.options.send({ jsonrpc: '2.0', method, params });
+  }
+
+  private log(level: LogLevel, data: unknown): void {
+    if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.logLevel)) return;
+    this.notify('notifications/message', { level, logger: 'apex', data });
+  }
+
+  private metadataFor(correlationId: string | undefined): EventMetadata {
+    const timestamp = new Date().toISOString();
+    return correlationId === undefined
+      ? { agent: this.options.agent, timestamp }
+      : { agent: this.options.agent, correlationId, timestamp };
+  }
+
+  private async record(command: SessionCommand, correlationId?: string): Promise<void> {
+    const outcome = await this.session.execute(command, this.metadataFor(correlationId));
+    // The connection only issues commands its own state allows; a refusal here is a bug.
+    if (E.isLeft(outcome)) throw new Error(`session refused ${command.type}: ${outcome.left.message}`);
+  }
+
+  /** A request naming its protocol version in `_meta` is served statelessly, if we speak that version. */
+  private eraOf(params: unknown): { era: Era; version: string | undefined; unsupported?: string } {
+    const meta = (params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+    const requested = meta?.[MODERN_PROTOCOL_META_KEY];
+    if (requested === undefined) return { era: 'legacy', version: this.protocolVersion };
+    const version = typeof requested === 'string' ? requested : JSON.stringify(requested);
+    if (SUPPORTED_MODERN_PROTOCOL_VERSIONS.includes(version)) return { era: 'modern', version };
+    return { era: 'legacy', version: this.protocolVersion, unsupported: version };
+  }
+
+  private async handleRequest(id: RequestId, method: string, params: unknown): Promise<void> {
+    const correlationId = correlationIdOf(this.options.sessionId, id);
+    const active = this.requests.add(id, method, correlationId);
+    if (active === undefined) {
+      // JSON-RPC ids must be unique among requests in flight; the original request goes on.
+      this.sendError(id, invalidRequest(`request id ${JSON.stringify(id)} is already in flight; use a new id`));
+      return;
+    }
+    try {
+      const { era, version, unsupported } = this.eraOf(params);
+      active.era = era;
+      const received = this.record(
+        {
+          type: 'ReceiveRequest',
+          data: {
+            requestId: id,
+            method,
+            ...this.recordedParams(params),
+            ...(version === undefined ? {} : { protocolVersion: version }),
+            ...(this.clientInfo === undefined ? {} : { clientInfo: this.clientInfo }),
+          },
+        },
+        correlationId,
+      );
+      const scope = this.scopeFor(active, params, era, version);
+      let outcome: Outcome;
+      try {
+        outcome =
+          unsupported === undefined
+            ? await this.route(scope)
+            : { error: unsupportedProtocolVersion(unsupported, SUPPORTED_PROTOCOL_VERSIONS) };
+      } catch (error) {
+        this.logger.error({ err: error, method, correlationId }, 'request handler failed');
+        outcome = { error: internalError() };
+      }
+      await received;
+      if ('abandoned' in outcome) return;
+      if (!active.isClaimed && !active.tryClaim()) return;
+      const durationMs = performance.now() - active.startedAt;
+      if ('result' in outcome) {
+        await this.record({ type: 'CompleteRequest', data: { requestId: id, durationMs } }, correlationId);
+        this.options.send({ jsonrpc: '2.0', id, result: outcome.result });
+      } else {
+        await this.record(
+          {
+            type: 'FailRequest',
+            data: { requestId: id, code: outcome.error.code, message: outcome.error.message, durationMs },
+          },
+          correlationId,
+        );
+        this.options.send({ jsonrpc: '2.0', id, error: toWireError(outcome.error, active.era, active.method) });
+      }
+    } catch (error) {
+      // Recording failed (the store is unreachable): the client must not believe its work was recorded.
+      this.logger.error({ err: error, method, correlationId }, 'could not record request');
+      if (!active.signal.aborted) this.sendError(id, internalError());
+    } finally {
+      this.requests.delete(active);
+    }
+  }
+
+  private recordedParams(params: unknown): { params?: unknown } {
+    if (params === undefined) return {};
+    const recorded = redactParams(params, this.server.config.recording.params);
+    return recorded === undefined ? {} : { params: recorded };
+  }
+
+  private scopeFor(active: ActiveRequest, params: unknown, era: Era, version: string | undefined): RequestScope {
+    const meta = (params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+    const progressToken = meta?.progressToken;
+    return {
+      id: active.id,
+      method: active.method,
+      params,
+      agent: this.options.agent,
+      sessionId: this.options.sessionId,
+      correlationId: active.correlationId,
+      era,
+      protocolVersion: version ?? this.server.latestProtocolVersion,
+      clientInfo: this.clientInfo,
+      clientCapabilities: this.clientCapabilities,
+      active,
+      progressToken: typeof progressToken === 'string' || typeof progressToken === 'number' ? progressToken : undefined,
+      notify: (method, notificationParams) => this.notify(method, notificationParams),
+      log: (level, data) => this.log(level, data),
+      recordInSession: (command) => this.record(command, active.correlationId),
+      metadata: () => this.metadataFor(active.correlationId),
+    };
+  }
+
+  private async route(scope: RequestScope): Promise<Outcome> {
+    const { method } = scope;
+    if (
+      method !== 'initialize' &&
+      scope.era === 'legacy' &&
+      this.lifecycle !== 'initialized' &&
+      !ALLOWED_BEFORE_INITIALIZE.has(method)
+    ) {
+      return { error: serverNotInitialized(method) };
+    }
+    const codec = Object.hasOwn(MCP_REQUEST_PARAMS, method)
+      ? MCP_REQUEST_PARAMS[method as McpRequestMethod]
+      : undefined;
+    let decodedScope = scope;
+    if (codec !== undefined) {
+      const decoded = decodeParams<unknown>(codec, scope.params);
+      if (E.isLeft(decoded)) return { error: decoded.left };
+      decodedScope = { ...scope, params: decoded.right };
+    }
+    if (method === 'initialize') return this.initialize(decodedScope.params as McpRequestParams<'initialize'>);
+    if (method === 'logging/setLevel') {
+      this.logLevel = (decodedScope.params as McpRequestParams<'logging/setLevel'>).level;
+      return { result: {} };
+    }
+    const handler: Handler | undefined = this.server.handlers.get(method);
+    if (handler === undefined) return { error: methodNotFound(method) };
+    return handler(decodedScope);
+  }
+
+  private initialize(params: McpRequestParams<'initialize'>): Outcome {
+    if (this.protocolVersion !== undefined) {
+      return { error: invalidRequest('this connection is already initialized; open a new connection to start over') };
+    }
+    this.protocolVersion = negotiateProtocolVersion(params.protocolVersion);
+    this.clientInfo = params.clientInfo;
+    this.clientCapabilities = params.capabilities;
+    return {
+      result: {
+        protocolVersion: this.protocolVersion,
+        capabilities: SERVER_CAPABILITIES,
+        serverInfo: this.server.serverInfo,
+        instructions: SERVER_INSTRUCTIONS,
+      },
+    };
+  }
+
+  private async handleNotification(method: string, params: unknown): Promise<void> {
+    switch (method) {
+      case 'notifications/initialized':
+        if (this.protocolVersion !== undefined) this.lifecycle = 'initialized';
+        return;
+      case 'notifications/cancelled': {
+        const requestId = (params as { requestId?: unknown } | undefined)?.requestId;
+        const reason = (params as { reason?: unknown } | undefined)?.reason;
+        if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
+        const active = this.requests.get(requestId);
+        if (active === undefined || active.method === 'initialize') return;
+        await this.abandon(active, {
+          kind: 'cancelled',
+          reason: typeof reason === 'string' ? reason.slice(0, 500) : 'cancelled by the client',
+        });
+        return;
+      }
+      default:
+        // Unknown notifications are ignored, as JSON-RPC requires (no response to a notification).
+        return;
+    }
+  }
+
+  /** The TTL sweep: every request older than the TTL is aborted, answered, recorded and penalised. */
+  private timeOutExpired(): void {
+    const ttlMs = this.server.config.limits.requestTtlMs;
+    for (const active of this.requests.expired(ttlMs)) {
+      void this.abandon(active, { kind: 'timeout', ttlMs, ageMs: Math.round(active.ageMs()) }).catch((error) =>
+        this.logger.error({ err: error, correlationId: active.correlationId }, 'could not record a timeout'),
+      );
+    }
+  }
+
+  private async abandon(active: ActiveRequest, abandonment: Abandonment): Promise<void> {
+    if (!active.tryClaim()) return;
+    active.abandon(abandonment);
+    const { id, correlationId } = active;
+    await active.onAbandoned?.(abandonment);
+    if (abandonment.kind === 'timeout') {
+      await this.server.penalizeTimeout(
+        this.options.agent,
+        correlationId,
+        abandonment.ttlMs,
+        this.metadataFor(correlationId),
+      );
+      await this.record(
+        { type: 'TimeOutRequest', data: { requestId: id, ttlMs: abandonment.ttlMs, ageMs: abandonment.ageMs } },
+        correlationId,
+      );
+      this.options.send({
+        jsonrpc: '2.0',
+        id,
+        error: toWireError(requestTimedOut(abandonment.ttlMs), active.era, active.method),
+      });
+    } else if (abandonment.kind === 'cancelled') {
+      // MCP: no response is sent for a request the client cancelled.
+      await this.record({ type: 'CancelRequest', data: { requestId: id, reason: abandonment.reason } }, correlationId);
+    } else {
+      await this.record(
+        {
+          type: 'FailRequest',
+          data: {
+            requestId: id,
+            code: internalError().code,
+            message: 'server shutting down',
+            durationMs: active.ageMs(),
+          },
+        },
+        correlationId,
+      );
+      this.sendError(id, internalError());
+    }
+  }
+
+  /** Stops taking work: waits for in-flight requests (cut off after `graceMs`), then ends the session. */
+  async close(reason: string, graceMs = 10_000): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.sweep);
+    const deadline = Date.now() + graceMs;
+    while (this.requests.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const active of [...this.requests.all()])
+      await this.abandon(active, { kind: 'shutdown' }).catch(() => undefined);
+    if (this.session.state.status === 'open') await this.record({ type: 'EndSession', data: { reason } });
+    this.closed = true;
+  }
+}

@@ -1,0 +1,82 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { ApexConfig } from '../config.js';
+import type { JsonObject, ToolDefinition } from './tool-definition.js';
+
+/** tools/list page size: large enough for one page in practice, small enough to exercise cursors. */
+export const TOOLS_PAGE_SIZE = 50;
+
+export interface CatalogEntry {
+  readonly tool: ToolDefinition;
+  readonly validate: ValidateFunction;
+}
+
+export interface InvalidCursor {
+  readonly _tag: 'InvalidCursor';
+}
+
+/** What tools/list shows of a tool: MCP's fields, plus APEX's price, category and permissions under `_meta`. */
+export const describeTool = (tool: ToolDefinition, formatAmount: (micro: bigint) => string): JsonObject => ({
+  name: tool.name,
+  ...(tool.title === undefined ? {} : { title: tool.title }),
+  description: tool.description,
+  inputSchema: tool.inputSchema,
+  ...(tool.outputSchema === undefined ? {} : { outputSchema: tool.outputSchema }),
+  ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
+  _meta: {
+    'apex/category': tool.category,
+    'apex/price': { perCall: formatAmount(tool.price.perCall), perSecond: formatAmount(tool.price.perSecond) },
+    'apex/permissions': tool.permissions,
+  },
+});
+
+/**
+ * The tools this server offers, in name order (deterministic pages), each with its input schema
+ * compiled once. A config entry for a tool overrides its price, category, permissions and description.
+ */
+export class ToolCatalog {
+  private readonly entries = new Map<string, CatalogEntry>();
+  private readonly ordered: readonly CatalogEntry[];
+
+  constructor(tools: readonly ToolDefinition[], config: ApexConfig) {
+    const ajv = new Ajv({ allErrors: false, strict: false });
+    for (const base of tools) {
+      const override = config.tools.get(base.name);
+      const tool: ToolDefinition =
+        override === undefined
+          ? base
+          : {
+              ...base,
+              price: override.price,
+              category: override.category ?? base.category,
+              permissions: override.permissions ?? base.permissions,
+              description: override.description ?? base.description,
+            };
+      this.entries.set(tool.name, { tool, validate: ajv.compile(tool.inputSchema) });
+    }
+    this.ordered = [...this.entries.values()].sort((a, b) => (a.tool.name < b.tool.name ? -1 : 1));
+  }
+
+  get(name: string): CatalogEntry | undefined {
+    return this.entries.get(name);
+  }
+
+  get size(): number {
+    return this.ordered.length;
+  }
+
+  /** One page of tools; the cursor is opaque to clients (a base64 offset). */
+  page(cursor: string | undefined): { tools: readonly ToolDefinition[]; nextCursor?: string } | InvalidCursor {
+    const offset = cursor === undefined ? 0 : decodeCursor(cursor);
+    if (offset === undefined || offset > this.ordered.length) return { _tag: 'InvalidCursor' };
+    const end = offset + TOOLS_PAGE_SIZE;
+    const tools = this.ordered.slice(offset, end).map((entry) => entry.tool);
+    return end < this.ordered.length ? { tools, nextCursor: encodeCursor(end) } : { tools };
+  }
+}
+
+export const encodeCursor = (offset: number): string => Buffer.from(`o:${offset}`).toString('base64url');
+
+export const decodeCursor = (cursor: string): number | undefined => {
+  const match = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match === null ? undefined : Number(match[1]);
+};

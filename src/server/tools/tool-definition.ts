@@ -1,0 +1,62 @@
+import type { ToolPrice } from '../../domain/money.js';
+
+/** MCP's logging levels (RFC 5424 severities), least severe first. */
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type JsonObject = { readonly [key: string]: unknown };
+
+export type ContentBlock =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'image' | 'audio'; readonly data: string; readonly mimeType: string }
+  | { readonly type: 'resource'; readonly resource: JsonObject };
+
+/** What a tool returns; `isError: true` is a tool failure the model can read, not a protocol error. */
+export interface ToolResult {
+  readonly content: readonly ContentBlock[];
+  readonly structuredContent?: JsonObject;
+  readonly isError?: boolean;
+}
+
+/** What a running tool may use: who called, when to stop, and how to talk back. */
+export interface ToolContext {
+  readonly agent: string;
+  readonly correlationId: string;
+  /** Aborted when the client cancels, the request times out, or the server shuts down. */
+  readonly signal: AbortSignal;
+  /** Sends notifications/progress when the client asked for it (a progressToken); a no-op otherwise. */
+  readonly reportProgress: (progress: number, total?: number, message?: string) => void;
+  /** Sends notifications/message at or above the client's logging level. */
+  readonly log: (level: LogLevel, data: unknown) => void;
+}
+
+export interface ToolAnnotations {
+  readonly title?: string;
+  readonly readOnlyHint?: boolean;
+  readonly destructiveHint?: boolean;
+  readonly idempotentHint?: boolean;
+  readonly openWorldHint?: boolean;
+}
+
+/** A tool as APEX defines it; price, category and permissions can be overridden in the config. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly title?: string;
+  readonly description: string;
+  readonly inputSchema: JsonObject;
+  readonly outputSchema?: JsonObject;
+  readonly annotations?: ToolAnnotations;
+  readonly category: string;
+  readonly permissions: readonly string[];
+  readonly price: ToolPrice;
+  readonly run: (args: JsonObject, context: ToolContext) => Promise<ToolResult>;
+}
+
+export const textResult = (text: string, structuredContent?: JsonObject): ToolResult =>
+  structuredContent === undefined
+    ? { content: [{ type: 'text', text }] }
+    : { content: [{ type: 'text', text }], structuredContent };
+
+export const toolError = (text: string): ToolResult => ({ content: [{ type: 'text', text }], isError: true });
+
+export const FREE: ToolPrice = { perCall: 0n, perSecond: 0n };

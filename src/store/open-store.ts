@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { EventStore } from './event-store.js';
+import { openSqliteStore } from './sqlite/index.js';
+
+export const DEFAULT_STORE_URL = 'sqlite:./apex-data/events.db';
+
+export class InvalidStoreUrl extends Error {
+  override readonly name = 'InvalidStoreUrl';
+}
+
+export type StoreLocation =
+  | { readonly engine: 'sqlite'; readonly path: string }
+  | { readonly engine: 'eventstoredb'; readonly connectionString: string };
+
+/** `sqlite:PATH`, `sqlite::memory:`, or an EventStoreDB / KurrentDB connection string. */
+export const parseStoreUrl = (url: string): StoreLocation => {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (path === '')
+      throw new InvalidStoreUrl('sqlite: needs a path, e.g. sqlite:./apex-data/events.db or sqlite::memory:');
+    return { engine: 'sqlite', path };
+  }
+  if (/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//.test(url)) {
+    return { engine: 'eventstoredb', connectionString: url };
+  }
+  throw new InvalidStoreUrl(
+    `unknown store URL ${JSON.stringify(url)}: use sqlite:PATH, sqlite::memory:, esdb://HOST:PORT or kurrentdb://HOST:PORT`,
+  );
+};
+
+/** Opens the store a URL names; the SQLite file's folder is created when missing. */
+export const openStore = async (url: string): Promise<EventStore> => {
+  const location = parseStoreUrl(url);
+  if (location.engine === 'sqlite') {
+    if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
+    return openSqliteStore({ path: location.path });
+  }
+  // Loaded only when asked for, so the embedded default does not pay for the gRPC client.
+  const { openEventStoreDbStore } = await import('./eventstoredb/index.js');
+  return openEventStoreDbStore(location.connectionString);
+};

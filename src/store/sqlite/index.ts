@@ -1,0 +1,10 @@
+export type { BatchCommitted } from './group-commit.js';
+export { MAX_EVENTS_PER_COMMIT } from './group-commit.js';
+export { DEFAULT_LIVE_POLL_INTERVAL_MS } from './live-feed.js';
+export { UnreadableStoredEvent } from './row-to-event.js';
+export type { Durability } from './schema.js';
+export { DEFAULT_BUSY_TIMEOUT_MS, SCHEMA_VERSION, UnsupportedSchemaVersion } from './schema.js';
+export type { SqliteStoreOptions } from './sqlite-event-store.js';
+export { DEFAULT_READ_PAGE_SIZE, EventStoreClosed, openSqliteStore } from './sqlite-event-store.js';
+export { InvalidAppend } from './validate-append.js';
+export { ConflictingEventIds } from './write-batch.js';

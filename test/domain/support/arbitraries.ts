@@ -1,0 +1,78 @@
+import fc from 'fast-check';
+import type { DomainEvent, DomainEventType } from '../../../src/domain/events.js';
+
+/** Arbitraries for every event type APEX records (used by round-trip and projection properties). */
+
+export const microApx = (max = 100_000_000n) => fc.bigInt({ min: 0n, max });
+export const signedMicroApx = fc.bigInt({ min: -100_000_000n, max: 100_000_000n });
+export const requestId = fc.oneof(fc.integer({ min: -5, max: 1_000 }), fc.string({ maxLength: 8 }));
+export const durationMs = fc.oneof(
+  fc.nat({ max: 600_000 }),
+  fc.double({ min: 0, max: 1e6, noNaN: true }).map((ms) => ms + 0),
+); // + 0 turns -0 into 0, as JSON would
+const text = fc.string({ maxLength: 12 });
+// Through JSON once: fc.jsonValue may produce -0, which JSON itself writes as 0.
+const json = fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.parse(JSON.stringify(value)) as unknown);
+const account = fc.constantFrom('agent-a', 'agent-b', 'system-bank');
+
+const arbitraries: { [Type in DomainEventType]: fc.Arbitrary<Extract<DomainEvent, { type: Type }>['data']> } = {
+  AgentRegistered: fc.record({
+    agentId: text,
+    name: text,
+    role: text,
+    systemPrompt: text,
+    permissions: fc.array(text, { maxLength: 3 }),
+    debtLimit: microApx(),
+  }),
+  FundsCredited: fc.record({ amount: microApx(), reason: text, from: account, to: account }),
+  FundsReserved: fc.record({ reservationId: text, tool: text, amount: microApx(), correlationId: text }),
+  ReservationReleased: fc.record({ reservationId: text, amount: microApx(), reason: text }),
+  ToolCallCharged: fc.record({
+    reservationId: text,
+    tool: text,
+    amount: microApx(),
+    reservedAmount: microApx(),
+    durationMs,
+    correlationId: text,
+    from: account,
+    to: account,
+  }),
+  PenaltyApplied: fc.record({ reason: text, amount: microApx(), correlationId: text, from: account, to: account }),
+  PipInitiated: fc.record({ reason: text, balance: signedMicroApx }),
+  PipCompleted: fc.record({ balance: signedMicroApx }),
+  AgentSuspended: fc.record({
+    reason: fc.constantFrom('bankrupt' as const, 'sandbox_escape' as const, 'administrative' as const),
+    detail: text,
+  }),
+  AgentReinstated: fc.record({ reason: text }),
+  SessionStarted: fc.record(
+    { transport: text, agent: text, protocolVersion: text, clientInfo: json, clientCapabilities: json },
+    { requiredKeys: ['transport', 'agent'] },
+  ),
+  RequestReceived: fc.record(
+    { requestId, method: text, params: json, protocolVersion: text, clientInfo: json },
+    { requiredKeys: ['requestId', 'method'] },
+  ),
+  RequestCompleted: fc.record({ requestId, durationMs }),
+  RequestFailed: fc.record({ requestId, code: fc.integer({ min: -32_768, max: -32_000 }), message: text, durationMs }),
+  RequestTimedOut: fc.record({ requestId, ttlMs: durationMs, ageMs: durationMs }),
+  RequestCancelled: fc.record({ requestId, reason: text }),
+  ToolCallRequested: fc.record({ requestId, tool: text, arguments: json }, { requiredKeys: ['requestId', 'tool'] }),
+  ToolCallDenied: fc.record({ requestId, tool: text, code: text, reason: text }),
+  ToolCallSucceeded: fc.record({ requestId, tool: text, durationMs }),
+  ToolCallFailed: fc.record({ requestId, tool: text, durationMs, error: text }),
+  SessionEnded: fc.record({ reason: text }),
+  SecurityIncidentReported: fc.record({ kind: text, detail: text, correlationId: text }),
+  MemoryStored: fc.record(
+    { key: text, text, tags: fc.array(text, { maxLength: 3 }) },
+    { requiredKeys: ['text', 'tags'] },
+  ),
+};
+
+export const EVENT_TYPES_WITH_ARBITRARIES = Object.keys(arbitraries) as DomainEventType[];
+
+export const domainEvent: fc.Arbitrary<DomainEvent> = fc.oneof(
+  ...EVENT_TYPES_WITH_ARBITRARIES.map((type) =>
+    (arbitraries[type] as fc.Arbitrary<unknown>).map((data) => ({ type, data }) as DomainEvent),
+  ),
+);
