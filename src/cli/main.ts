@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { SERVER_VERSION } from '../server/server-context.js';
-import { DEFAULT_STORE_URL } from '../store/open-store.js';
+import { DEFAULT_STORE_URL, InvalidStoreUrl } from '../store/open-store.js';
 import { CliError } from './cli-error.js';
 import { type ReportFormat, reportBalances } from './report.js';
 import { serve } from './serve.js';
@@ -66,9 +66,9 @@ report
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof CliError) {
+  if (error instanceof CliError || error instanceof InvalidStoreUrl) {
     process.stderr.write(`apex: ${error.message}\n`);
-    process.exitCode = error.exitCode;
+    process.exitCode = error instanceof CliError ? error.exitCode : 2;
     return;
   }
   process.stderr.write(`apex: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);

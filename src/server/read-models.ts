@@ -1,17 +1,67 @@
 import type { Logger } from 'pino';
+import { formatApx } from '../domain/money.js';
+import {
+  balancesProjection,
+  bankOf,
+  createInMemoryCheckpointStore,
+  healthMetricsProjection,
+  healthReport,
+  type RunningProjection,
+  runProjection,
+} from '../projections/index.js';
 import type { EventStore } from '../store/event-store.js';
 
 /** Whole-log read models the resources serve: the system bank, health, metrics. */
 export interface ReadModels {
-  readonly systemBank: () => Record<string, unknown>;
-  readonly health: () => Record<string, unknown>;
-  readonly metrics: () => Record<string, unknown>;
+  readonly systemBank: () => Promise<Record<string, unknown>>;
+  readonly health: () => Promise<Record<string, unknown>>;
+  readonly metrics: () => Promise<Record<string, unknown>>;
   readonly stop: () => Promise<void>;
 }
 
-export const startReadModels = async (_store: EventStore, _logger: Logger): Promise<ReadModels> => ({
-  systemBank: () => ({}),
-  health: () => ({}),
-  metrics: () => ({}),
-  stop: async () => undefined,
-});
+const caughtUpState = async <State>(running: RunningProjection<State>): Promise<State> => {
+  await running.caughtUp;
+  return running.current();
+};
+
+/**
+ * Starts the projections behind the whole-log resources. They follow the store's live feed, so
+ * events written by other APEX processes on the same store count too. A read waits until the
+ * projection has caught up with the log as it was when the server started.
+ */
+export const startReadModels = async (store: EventStore, logger: Logger): Promise<ReadModels> => {
+  const checkpoints = createInMemoryCheckpointStore();
+  const balances = runProjection(store, balancesProjection, checkpoints);
+  const health = runProjection(store, healthMetricsProjection, checkpoints);
+  for (const running of [balances, health]) {
+    running.caughtUp.catch((error: unknown) => logger.error({ err: error }, 'a projection failed to catch up'));
+  }
+  return {
+    systemBank: async () => {
+      const state = await caughtUpState(balances);
+      const bank = bankOf(state);
+      let held = 0n;
+      for (const agent of state.agents.values()) held += agent.balance;
+      return {
+        account: 'system-bank',
+        balance: formatApx(bank.balance),
+        heldByAgents: formatApx(held),
+        agents: state.agents.size,
+        asOfPosition: balances.position().toString(),
+      };
+    },
+    health: async () => {
+      const report = healthReport(await caughtUpState(health));
+      return {
+        status: report.status,
+        errorRate: report.errorRate,
+        requestsTotal: report.requestsTotal,
+        asOfPosition: health.position().toString(),
+      };
+    },
+    metrics: async () => ({ ...healthReport(await caughtUpState(health)), asOfPosition: health.position().toString() }),
+    stop: async () => {
+      await Promise.all([balances.stop(), health.stop()]);
+    },
+  };
+};

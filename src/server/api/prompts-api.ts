@@ -1,7 +1,8 @@
+import type { McpRequestParams } from '../../protocol/mcp-params.js';
 import type { AgentSettings, ApexConfig } from '../config.js';
 import { invalidParams } from '../errors.js';
 import type { Handler, Outcome } from '../outcome.js';
-import { cursorOf, isObject } from './params.js';
+import { AUDITOR_PERMISSION } from './resources-api.js';
 
 /** Kinds of task the `task` prompt suggests in completions; any other text is accepted too. */
 export const SUGGESTED_TASK_TYPES = [
@@ -59,15 +60,14 @@ const PROMPTS: readonly PromptDefinition[] = [
   },
 ];
 
-/** prompts/list, prompts/get and completion/complete (for prompt arguments). */
+/** prompts/list, prompts/get and completion/complete (for prompt and resource-template arguments). */
 export const promptsApi = (config: ApexConfig): Record<string, Handler> => {
   const byName = new Map(PROMPTS.map((prompt) => [prompt.name, prompt]));
   return {
     'prompts/list': async (scope) => {
-      const cursor = cursorOf(scope.params);
-      if ('error' in cursor) return cursor;
-      if (cursor.cursor !== undefined)
+      if ((scope.params as McpRequestParams<'prompts/list'>).cursor !== undefined) {
         return { error: invalidParams('unknown cursor: start again without one', 'params.cursor') };
+      }
       return {
         result: {
           prompts: PROMPTS.map(({ name, title, description, arguments: args }) => ({
@@ -80,25 +80,16 @@ export const promptsApi = (config: ApexConfig): Record<string, Handler> => {
       };
     },
     'prompts/get': async (scope): Promise<Outcome> => {
-      const params = scope.params;
-      if (!isObject(params) || typeof params.name !== 'string')
-        return { error: invalidParams('name must be a string', 'params.name') };
+      const params = scope.params as McpRequestParams<'prompts/get'>;
       const prompt = byName.get(params.name);
       if (prompt === undefined)
         return { error: invalidParams(`Unknown prompt: ${params.name}. Call prompts/list.`, 'params.name') };
       const args = params.arguments ?? {};
-      if (!isObject(args))
-        return { error: invalidParams('arguments must be an object of strings', 'params.arguments') };
-      for (const [key, value] of Object.entries(args)) {
-        if (typeof value !== 'string')
-          return { error: invalidParams('argument values must be strings', `params.arguments.${key}`) };
-      }
-      for (const argument of prompt.arguments) {
-        if (argument.required && typeof args[argument.name] !== 'string') {
-          return {
-            error: invalidParams(`missing required argument ${argument.name}`, `params.arguments.${argument.name}`),
-          };
-        }
+      const missing = prompt.arguments.find((argument) => argument.required && args[argument.name] === undefined);
+      if (missing !== undefined) {
+        return {
+          error: invalidParams(`missing required argument ${missing.name}`, `params.arguments.${missing.name}`),
+        };
       }
       const agent = config.agents.get(scope.agent);
       if (agent === undefined)
@@ -106,29 +97,20 @@ export const promptsApi = (config: ApexConfig): Record<string, Handler> => {
       return {
         result: {
           description: prompt.description,
-          messages: [
-            { role: 'user', content: { type: 'text', text: prompt.render(agent, args as Record<string, string>) } },
-          ],
+          messages: [{ role: 'user', content: { type: 'text', text: prompt.render(agent, args) } }],
         },
       };
     },
     'completion/complete': async (scope): Promise<Outcome> => {
-      const params = scope.params;
-      if (!isObject(params) || !isObject(params.ref))
-        return { error: invalidParams('ref must be an object', 'params.ref') };
-      if (
-        !isObject(params.argument) ||
-        typeof params.argument.name !== 'string' ||
-        typeof params.argument.value !== 'string'
-      ) {
-        return { error: invalidParams('argument must be {name, value}', 'params.argument') };
-      }
-      const { ref } = params;
-      const { name, value } = params.argument;
+      const { ref, argument } = scope.params as McpRequestParams<'completion/complete'>;
       let candidates: readonly string[] = [];
-      if (ref.type === 'ref/prompt' && ref.name === 'task' && name === 'task_type') candidates = SUGGESTED_TASK_TYPES;
-      else if (ref.type === 'ref/resource' && name === 'agent_id') candidates = [...config.agents.keys()];
-      const matches = candidates.filter((candidate) => candidate.startsWith(value));
+      if (ref.type === 'ref/prompt' && ref.name === 'task' && argument.name === 'task_type')
+        candidates = SUGGESTED_TASK_TYPES;
+      else if (ref.type === 'ref/resource' && argument.name === 'agent_id') {
+        const auditor = config.agents.get(scope.agent)?.permissions.includes(AUDITOR_PERMISSION) ?? false;
+        candidates = auditor ? [...config.agents.keys()] : [scope.agent];
+      }
+      const matches = candidates.filter((candidate) => candidate.startsWith(argument.value));
       return {
         result: {
           completion: {

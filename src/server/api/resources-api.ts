@@ -1,13 +1,13 @@
+import type { McpRequestParams } from '../../protocol/mcp-params.js';
 import type { EventStore } from '../../store/event-store.js';
 import { isValidId } from '../../store/stream-name.js';
 import type { AgentAccounts } from '../agent-accounts.js';
 import type { ApexConfig } from '../config.js';
-import { invalidParams, permissionDenied, resourceNotFound } from '../errors.js';
+import { permissionDenied, resourceNotFound } from '../errors.js';
 import { ledgerView } from '../ledger-view.js';
 import type { MemoryIndex } from '../memory-index.js';
 import type { Handler, Outcome, RequestScope } from '../outcome.js';
 import type { Subscriptions } from '../subscriptions.js';
-import { isObject } from './params.js';
 
 /** The permission that lets an agent read every agent's ledger and memory. */
 export const AUDITOR_PERMISSION = 'auditor';
@@ -118,11 +118,7 @@ export const parseResourceUri = (uri: string): Parsed | undefined => {
   return undefined;
 };
 
-const uriOf = (params: unknown): { uri: string } | { error: ReturnType<typeof invalidParams> } => {
-  if (!isObject(params) || typeof params.uri !== 'string')
-    return { error: invalidParams('uri must be a string', 'params.uri') };
-  return { uri: params.uri };
-};
+const uriOf = (scope: RequestScope): string => (scope.params as McpRequestParams<'resources/read'>).uri;
 
 const json = (uri: string, value: unknown): Outcome => ({
   result: { contents: [{ uri, mimeType: JSON_MIME, text: JSON.stringify(value, null, 2) }] },
@@ -187,25 +183,19 @@ export const resourcesApi = (deps: ResourceDependencies): Record<string, Handler
       return { result: { resources: [own, context, ...STATIC_RESOURCES] } };
     },
     'resources/templates/list': async () => ({ result: { resourceTemplates: TEMPLATES } }),
-    'resources/read': async (scope) => {
-      const parsed = uriOf(scope.params);
-      return 'error' in parsed ? parsed : read(scope, parsed.uri);
-    },
+    'resources/read': async (scope) => read(scope, uriOf(scope)),
     'resources/subscribe': async (scope) => {
-      const parsed = uriOf(scope.params);
-      if ('error' in parsed) return parsed;
-      const resource = parseResourceUri(parsed.uri);
-      if (resource === undefined) return { error: resourceNotFound(parsed.uri, scope.era) };
+      const uri = uriOf(scope);
+      const resource = parseResourceUri(uri);
+      if (resource === undefined) return { error: resourceNotFound(uri, scope.era) };
       if ((resource.kind === 'ledger' || resource.kind === 'context') && !mayRead(scope, resource.agent)) {
-        return { error: permissionDenied(`Subscribing to ${parsed.uri} needs the ${AUDITOR_PERMISSION} permission.`) };
+        return { error: permissionDenied(`Subscribing to ${uri} needs the ${AUDITOR_PERMISSION} permission.`) };
       }
-      deps.subscriptions.subscribe(scope.sessionId, parsed.uri, scope.notify);
+      deps.subscriptions.subscribe(scope.sessionId, uri, scope.notify);
       return { result: {} };
     },
     'resources/unsubscribe': async (scope) => {
-      const parsed = uriOf(scope.params);
-      if ('error' in parsed) return parsed;
-      deps.subscriptions.unsubscribe(scope.sessionId, parsed.uri);
+      deps.subscriptions.unsubscribe(scope.sessionId, uriOf(scope));
       return { result: {} };
     },
   };
