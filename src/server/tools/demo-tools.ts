@@ -59,6 +59,7 @@ const sleep: ToolDefinition = {
   price: { perCall: apx('0.01'), perSecond: apx('0.1') },
   run: async (args, context) => {
     const ms = Number(args.ms);
+    context.log('info', { tool: 'sleep', message: `sleeping ${ms} ms` });
     context.reportProgress(0, ms, 'sleeping');
     const completed = await sleepUnlessAborted(ms, context.signal, (elapsed) =>
       context.reportProgress(elapsed, ms, 'sleeping'),
