@@ -67,6 +67,7 @@ export class ActiveRequest {
 /** The requests in flight on one connection, by JSON-RPC id (1 and "1" are different ids). */
 export class ActiveRequests {
   private readonly byKey = new Map<string, ActiveRequest>();
+  private drainedWaiters: (() => void)[] = [];
 
   /** Undefined when a request with that id is still in flight (JSON-RPC ids must be unique). */
   add(id: RequestId, method: string, correlationId: string): ActiveRequest | undefined {
@@ -83,6 +84,15 @@ export class ActiveRequests {
 
   delete(request: ActiveRequest): void {
     if (this.byKey.get(request.key) === request) this.byKey.delete(request.key);
+    if (this.byKey.size === 0 && this.drainedWaiters.length > 0) {
+      for (const resolve of this.drainedWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves once no request is in flight. */
+  drained(): Promise<void> {
+    if (this.byKey.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainedWaiters.push(resolve));
   }
 
   get size(): number {

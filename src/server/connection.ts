@@ -59,6 +59,9 @@ const sessionCodec = domainEventCodec<SessionEvent>();
 /** Methods a legacy client may call before its initialize handshake completes. */
 const ALLOWED_BEFORE_INITIALIZE = new Set(['initialize', 'ping']);
 
+/** How long shutdown waits for requests in flight before cutting them off (recorded as failed). */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
 const MODERN_PROTOCOL_META_KEY = 'io.modelcontextprotocol/protocolVersion';
 
 /** What APEX offers every client. */
@@ -89,6 +92,7 @@ export class McpConnection {
   private logLevel: LogLevel = 'info';
   private readonly sweep: NodeJS.Timeout;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly logger: Logger;
 
   private constructor(
@@ -168,6 +172,10 @@ export class McpConnection {
   }
 
   private async handleRequest(id: RequestId, method: string, params: unknown): Promise<void> {
+    if (this.closing !== undefined) {
+      this.sendError(id, invalidRequest('the server is shutting down; send this request on a new connection'));
+      return;
+    }
     const correlationId = correlationIdOf(this.options.sessionId, id);
     const active = this.requests.add(id, method, correlationId);
     if (active === undefined) {
@@ -378,14 +386,24 @@ export class McpConnection {
   }
 
   /** Stops taking work: waits for in-flight requests (cut off after `graceMs`), then ends the session. */
-  async close(reason: string, graceMs = 10_000): Promise<void> {
-    if (this.closed) return;
+  close(reason: string, graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+    this.closing ??= this.drainAndEnd(reason, graceMs).finally(() => {
+      this.closed = true;
+    });
+    return this.closing;
+  }
+
+  private async drainAndEnd(reason: string, graceMs: number): Promise<void> {
     clearInterval(this.sweep);
-    const deadline = Date.now() + graceMs;
-    while (this.requests.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      graceTimer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.requests.drained(), graceOver]);
+    clearTimeout(graceTimer);
     for (const active of [...this.requests.all()])
       await this.abandon(active, { kind: 'shutdown' }).catch(() => undefined);
+    this.server.subscriptions.dropSession(this.options.sessionId);
     if (this.session.state.status === 'open') await this.record({ type: 'EndSession', data: { reason } });
-    this.closed = true;
   }
 }
