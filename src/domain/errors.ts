@@ -30,6 +30,7 @@ export type ApexErrorName = (typeof APEX_ERROR_NAMES)[number];
 
 export const DOMAIN_ONLY_ERROR_NAMES = [
   'INVALID_AMOUNT',
+  'INVALID_DURATION',
   'AGENT_ALREADY_REGISTERED',
   'AGENT_NOT_SUSPENDED',
   'RESERVATION_NOT_FOUND',
@@ -60,6 +61,13 @@ export const domainError = (
   message: string,
   details?: Readonly<Record<string, unknown>>,
 ): DomainError => (details === undefined ? { code, message } : { code, message, details });
+
+/** Durations come from the server's clock; a bad one is refused rather than written undecodable. */
+export const invalidDurationError = (durationMs: number): DomainError =>
+  domainError(
+    'INVALID_DURATION',
+    `A duration must be a finite number of milliseconds, zero or more; got ${durationMs}.`,
+  );
 
 const apexNames: ReadonlySet<string> = new Set(APEX_ERROR_NAMES);
 

@@ -51,12 +51,14 @@ export const RequestIdCodec = new t.Type<RequestId, RequestId, unknown>(
   t.identity,
 );
 
-/** A duration in milliseconds: finite and not negative. */
+/** A duration in milliseconds: finite and not negative (JSON has no NaN or Infinity). */
+export const isDurationMs = (u: unknown): u is number => typeof u === 'number' && Number.isFinite(u) && u >= 0;
+
 export const DurationMs = new t.Type<number, number, unknown>(
   'DurationMs',
-  (u): u is number => typeof u === 'number' && Number.isFinite(u) && u >= 0,
+  isDurationMs,
   (u, context) =>
-    typeof u === 'number' && Number.isFinite(u) && u >= 0
+    isDurationMs(u)
       ? t.success(u)
       : t.failure(u, context, 'a duration is a finite, non-negative number of milliseconds'),
   t.identity,

@@ -9,6 +9,7 @@ export {
   ledgerOf,
 } from './balances.js';
 export { type Checkpoint, type CheckpointStore, createInMemoryCheckpointStore } from './checkpoint-store.js';
+export { combineProjections } from './combine.js';
 export {
   DEGRADED_ERROR_RATE,
   type HealthMetricsState,
@@ -19,7 +20,7 @@ export {
   healthStatusOf,
   UNHEALTHY_ERROR_RATE,
 } from './health-metrics.js';
-export { defineProjection, foldRecorded, type Projection, UndecodableEvent } from './projection.js';
+export { decodeRecorded, defineProjection, foldRecorded, type Projection, UndecodableEvent } from './projection.js';
 export {
   type ActiveRequestView,
   activeRequests,

@@ -5,22 +5,27 @@ import type { RecordedEvent } from '../store/event-store.js';
 /**
  * A read model as a pure fold over the log. `evolve` is the pure API; `evolveInPlace` is the
  * fast path for a fold that owns its state (the runner, a rebuild, an as-of query) and would
- * otherwise copy the whole state on every event.
+ * otherwise copy the whole state on every event. Method syntax keeps any Projection<S> usable
+ * where a Projection<unknown> is expected (lists of projections, combineProjections).
  */
 export interface Projection<State> {
   readonly name: string;
   /** Bump when the fold or the state's shape changes: checkpoints of other versions are ignored. */
   readonly version: number;
-  readonly initialState: () => State;
+  initialState(): State;
   /** Pure: returns the next state and leaves `state` as it was. */
-  readonly evolve: (state: State, event: RecordedEvent) => State;
+  evolve(state: State, event: RecordedEvent): State;
   /** Updates `state` in place. Only for a caller that owns `state` and shares no reference to it. */
-  readonly evolveInPlace: (state: State, event: RecordedEvent) => void;
+  evolveInPlace(state: State, event: RecordedEvent): void;
+  /** The event types this fold reads; it skips the others without decoding them. */
+  readonly eventTypes: ReadonlySet<string>;
+  /** The in-place fold of an already decoded event, so several projections can share one decode. */
+  applyDecoded(state: State, event: DomainEvent, recorded: RecordedEvent): void;
   /** A deep copy: a snapshot nothing will mutate later. */
-  readonly clone: (state: State) => State;
+  clone(state: State): State;
   /** JSON text, bigint-safe, for checkpoints. */
-  readonly serialize: (state: State) => string;
-  readonly deserialize: (json: string) => State;
+  serialize(state: State): string;
+  deserialize(json: string): State;
 }
 
 /** A stored event of a known type whose data does not decode: the log or the code is broken. */
@@ -47,6 +52,13 @@ export interface ProjectionDefinition<State, Json> {
   readonly fromJson: (json: Json) => State;
 }
 
+/** Decodes a stored event of a known type; throws UndecodableEvent when its data does not fit. */
+export const decodeRecorded = (recorded: RecordedEvent): DomainEvent => {
+  const decoded = decodeEvent(recorded.type, recorded.schemaVersion, recorded.data);
+  if (E.isLeft(decoded)) throw new UndecodableEvent(recorded, describeDecodeErrors(decoded.left));
+  return decoded.right;
+};
+
 /**
  * Builds a Projection from an in-place `apply`. Events of other types (including types this
  * version of APEX does not know) are ignored; a known type that fails to decode throws
@@ -56,16 +68,15 @@ export const defineProjection = <State, Json>(definition: ProjectionDefinition<S
   const relevant: ReadonlySet<string> = new Set(definition.eventTypes);
 
   const evolveInPlace = (state: State, recorded: RecordedEvent): void => {
-    if (!relevant.has(recorded.type)) return;
-    const decoded = decodeEvent(recorded.type, recorded.schemaVersion, recorded.data);
-    if (E.isLeft(decoded)) throw new UndecodableEvent(recorded, describeDecodeErrors(decoded.left));
-    definition.apply(state, decoded.right, recorded);
+    if (relevant.has(recorded.type)) definition.apply(state, decodeRecorded(recorded), recorded);
   };
 
   return {
     name: definition.name,
     version: definition.version,
     initialState: definition.initialState,
+    eventTypes: relevant,
+    applyDecoded: definition.apply,
     evolveInPlace,
     evolve: (state, recorded) => {
       if (!relevant.has(recorded.type)) return state;

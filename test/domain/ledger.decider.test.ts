@@ -145,6 +145,13 @@ describe('ChargeToolCall', () => {
     given([registered(), credited('10'), reserved('r1', '2')])
       .when(charge('r1', '3'))
       .then([charged('r1', '3', '2')]));
+  it('refuses a duration that JSON could not record (negative, NaN, Infinity)', () => {
+    for (const durationMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      given([registered(), credited('10'), reserved('r1', '2')])
+        .when({ type: 'ChargeToolCall', data: { reservationId: 'r1', amount: apx('1'), durationMs } })
+        .then({ code: 'INVALID_DURATION' });
+    }
+  });
   it('refuses an unknown reservation', () =>
     given([registered(), credited('10')])
       .when(charge('r9', '1'))
@@ -273,17 +280,17 @@ describe('ApplyPenalty', () => {
 });
 
 describe('ReportSandboxEscape', () => {
-  const escape = { type: 'ReportSandboxEscape', data: { detail: 'opened /etc/passwd' } } as const;
+  const sandboxEscape = { type: 'ReportSandboxEscape', data: { detail: 'opened /etc/passwd' } } as const;
   it('suspends the agent at once', () =>
     given([registered(), credited('10')])
-      .when(escape)
+      .when(sandboxEscape)
       .then([{ type: 'AgentSuspended', data: { reason: 'sandbox_escape', detail: 'opened /etc/passwd' } }]));
   it('then refuses new work, naming the escape as the cause', () =>
     given([registered(), credited('10'), { type: 'AgentSuspended', data: { reason: 'sandbox_escape', detail: 'x' } }])
       .when(reserve('r1', '1'))
       .then({ code: 'AGENT_SUSPENDED', details: { cause: 'SANDBOX_ESCAPE_ATTEMPT' } }));
   it('changes nothing for an agent already suspended', () =>
-    given([registered(), suspendedBankrupt]).when(escape).then([]));
+    given([registered(), suspendedBankrupt]).when(sandboxEscape).then([]));
 });
 
 describe('ReinstateAgent', () => {

@@ -79,6 +79,20 @@ describe('ending a request: exactly one terminal event', () => {
     given([started, received(7)])
       .when({ type: 'CancelRequest', data: { requestId: 7, reason: 'client cancelled' } })
       .then([{ type: 'RequestCancelled', data: { requestId: 7, reason: 'client cancelled' } }]));
+  it('refuses durations JSON could not record', () => {
+    given([started, received(7)])
+      .when({ type: 'CompleteRequest', data: { requestId: 7, durationMs: -1 } })
+      .then({ code: 'INVALID_DURATION' });
+    given([started, received(7)])
+      .when({ type: 'TimeOutRequest', data: { requestId: 7, ttlMs: 60_000, ageMs: Number.NaN } })
+      .then({ code: 'INVALID_DURATION' });
+    given([started, received(7), toolRequested(7)])
+      .when({
+        type: 'RecordToolCallSuccess',
+        data: { requestId: 7, tool: 'search', durationMs: Number.POSITIVE_INFINITY },
+      })
+      .then({ code: 'INVALID_DURATION' });
+  });
   it('refuses to complete a request that timed out (a late completion)', () =>
     given([started, received(7), { type: 'RequestTimedOut', data: { requestId: 7, ttlMs: 1, ageMs: 2 } }])
       .when({ type: 'CompleteRequest', data: { requestId: 7, durationMs: 70_000 } })

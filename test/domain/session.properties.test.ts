@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
+import { decodeEvent, encodeEvent } from '../../src/domain/events.js';
 import type { SessionCommand } from '../../src/domain/session/commands.js';
 import {
   decideSession,
@@ -47,7 +48,7 @@ const TERMINAL = new Set(['RequestCompleted', 'RequestFailed', 'RequestTimedOut'
 const OUTCOME = new Set(['ToolCallDenied', 'ToolCallSucceeded', 'ToolCallFailed']);
 
 describe('a session, over random command sequences', () => {
-  it('ends every request exactly once, keeps only active requests, and evolves the same in place', () => {
+  it('ends every request exactly once, keeps only active requests, evolves the same in place, and writes decodable events', () => {
     fc.assert(
       fc.property(fc.array(command, { minLength: 5, maxLength: 60, size: 'max' }), (commands) => {
         const all: SessionCommand[] = [
@@ -65,6 +66,10 @@ describe('a session, over random command sequences', () => {
             state = evolveSession(state, event);
             evolveSessionInPlace(fastState, event);
             log.push(event);
+            const encoded = encodeEvent(event);
+            expect(decodeEvent(encoded.type, encoded.schemaVersion, JSON.parse(JSON.stringify(encoded.data)))).toEqual(
+              E.right(event),
+            );
           }
           expect(fastState).toEqual(state);
         }

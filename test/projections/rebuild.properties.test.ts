@@ -1,18 +1,50 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { balancesProjection } from '../../src/projections/balances.js';
+import { combineProjections } from '../../src/projections/combine.js';
 import { healthMetricsProjection } from '../../src/projections/health-metrics.js';
 import { foldRecorded, type Projection } from '../../src/projections/projection.js';
 import { requestRegistryProjection } from '../../src/projections/request-registry.js';
 import { toolUsageProjection } from '../../src/projections/tool-usage.js';
 import { arbitraryLog } from './support/arbitrary-log.js';
 
+const allFour = combineProjections({
+  balances: balancesProjection,
+  requests: requestRegistryProjection,
+  health: healthMetricsProjection,
+  tools: toolUsageProjection,
+});
+
 const PROJECTIONS = [
   balancesProjection,
   requestRegistryProjection,
   healthMetricsProjection,
   toolUsageProjection,
+  allFour,
 ] as Projection<unknown>[];
+
+describe('combineProjections', () => {
+  it('folds each part exactly as the part alone would', () => {
+    fc.assert(
+      fc.property(arbitraryLog(), (events) => {
+        const combined = foldRecorded(allFour, events);
+        expect(balancesProjection.serialize(combined.balances)).toBe(
+          balancesProjection.serialize(foldRecorded(balancesProjection, events)),
+        );
+        expect(healthMetricsProjection.serialize(combined.health)).toBe(
+          healthMetricsProjection.serialize(foldRecorded(healthMetricsProjection, events)),
+        );
+        expect(requestRegistryProjection.serialize(combined.requests)).toBe(
+          requestRegistryProjection.serialize(foldRecorded(requestRegistryProjection, events)),
+        );
+        expect(toolUsageProjection.serialize(combined.tools)).toBe(
+          toolUsageProjection.serialize(foldRecorded(toolUsageProjection, events)),
+        );
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
 
 describe.each(PROJECTIONS.map((projection) => [projection.name, projection] as const))('%s', (_name, projection) => {
   it('rebuilds to exactly the live state across a serialized checkpoint', () => {

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Decider } from '../decider.js';
-import { type DomainError, domainError } from '../errors.js';
+import { type DomainError, domainError, invalidDurationError } from '../errors.js';
+import { isDurationMs } from '../event-definition.js';
 import { formatApx, type MicroApx } from '../money.js';
 import { agentAccount, SYSTEM_BANK_ACCOUNT } from './accounts.js';
 import type { LedgerCommand } from './commands.js';
@@ -231,6 +232,7 @@ export const decideLedger = (command: LedgerCommand, state: AgentLedgerState): D
       const reservation = state.reservations.get(reservationId);
       if (reservation === undefined) return reservationNotFound(reservationId);
       if (amount < 0n) return invalidAmount('A charge must be zero or more', amount);
+      if (!isDurationMs(durationMs)) return E.left(invalidDurationError(durationMs));
       const charged: LedgerEvent = {
         type: 'ToolCallCharged',
         data: {

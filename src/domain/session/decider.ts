@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Decider } from '../decider.js';
-import { type DomainError, domainError } from '../errors.js';
-import type { RequestId } from '../event-definition.js';
+import { type DomainError, domainError, invalidDurationError } from '../errors.js';
+import { isDurationMs, type RequestId } from '../event-definition.js';
 import type { SessionCommand } from './commands.js';
 import type { SessionEvent } from './events.js';
 import { requestKey } from './request-lifetime.js';
@@ -127,6 +127,18 @@ type TerminalCommand = Extract<
   { type: 'CompleteRequest' | 'FailRequest' | 'TimeOutRequest' | 'CancelRequest' }
 >;
 
+const durationsOf = (command: TerminalCommand): number[] => {
+  switch (command.type) {
+    case 'CompleteRequest':
+    case 'FailRequest':
+      return [command.data.durationMs];
+    case 'TimeOutRequest':
+      return [command.data.ttlMs, command.data.ageMs];
+    case 'CancelRequest':
+      return [];
+  }
+};
+
 /** The one event that ends a request. */
 const terminalEventOf = (command: TerminalCommand): SessionEvent => {
   switch (command.type) {
@@ -177,6 +189,8 @@ export const decideSession = (command: SessionCommand, state: SessionState): Dec
     case 'TimeOutRequest':
     case 'CancelRequest': {
       if (!state.active.has(requestKey(command.data.requestId))) return requestNotActive(command.data.requestId);
+      const badDuration = durationsOf(command).find((duration) => !isDurationMs(duration));
+      if (badDuration !== undefined) return E.left(invalidDurationError(badDuration));
       return E.right([terminalEventOf(command)]);
     }
     case 'RequestToolCall': {
@@ -199,6 +213,9 @@ export const decideSession = (command: SessionCommand, state: SessionState): Dec
     case 'RecordToolCallFailure': {
       const request = state.active.get(requestKey(command.data.requestId));
       if (request === undefined) return requestNotActive(command.data.requestId);
+      if (command.type !== 'DenyToolCall' && !isDurationMs(command.data.durationMs)) {
+        return E.left(invalidDurationError(command.data.durationMs));
+      }
       const outcome =
         command.type === 'DenyToolCall'
           ? ({ type: 'ToolCallDenied', data: command.data } as const)

@@ -20,6 +20,7 @@ export const deciderSpec =
     when: (command: Command) => {
       const decision = decider.decide(command, foldEvents(decider, history));
       return {
+        // biome-ignore lint/suspicious/noThenProperty: given/when/then is the spec's vocabulary; this object is never awaited.
         then: (expected: readonly Event[] | ExpectedRefusal): void => {
           if (Array.isArray(expected)) {
             if (E.isLeft(decision)) throw new Error(`expected events, got refusal ${JSON.stringify(decision.left)}`);

@@ -42,6 +42,7 @@ export const recordedLog = () => {
 
   /** A stored event of a type this version of APEX does not know. */
   const recordForeign = (stream: string, type: string, data: unknown): RecordedEvent => {
+    clockMs += 1000;
     const recorded: RecordedEvent = {
       id: `e${events.length}`,
       stream,
@@ -50,7 +51,7 @@ export const recordedLog = () => {
       type,
       schemaVersion: 1,
       data,
-      metadata: { timestamp: new Date((clockMs += 1000)).toISOString() },
+      metadata: { timestamp: new Date(clockMs).toISOString() },
       prevHash: '',
       hash: '',
     };
