@@ -1,6 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { LedgerCommand } from '../domain/ledger/commands.js';
-import { type AgentLedgerState, agentLedgerDecider } from '../domain/ledger/decider.js';
+import {
+  type AgentLedgerState,
+  agentLedgerDecider,
+  cloneLedgerState,
+  evolveLedgerInPlace,
+  type MutableLedgerState,
+} from '../domain/ledger/decider.js';
 import type { LedgerEvent } from '../domain/ledger/events.js';
 import type { EventStore } from '../store/event-store.js';
 import { streamName } from '../store/stream-name.js';
@@ -16,7 +22,10 @@ const ledgerCodec = domainEventCodec<LedgerEvent>();
 /** Every agent's ledger aggregate; an agent never registered has the 'unregistered' state. */
 export class AgentAccounts extends AggregateCache<LedgerCommand, LedgerEvent, AgentLedgerState> {
   constructor(store: EventStore) {
-    super(store, streamName.agent, agentLedgerDecider, ledgerCodec);
+    super(store, streamName.agent, agentLedgerDecider, ledgerCodec, {
+      clone: cloneLedgerState,
+      evolve: (state, event) => evolveLedgerInPlace(state as MutableLedgerState, event),
+    });
   }
 
   /**

@@ -34,12 +34,27 @@ export const MAX_CONFLICT_RETRIES = 16;
  * against the fresh state. Two writers can therefore never both spend the same funds, and a decision is
  * never committed on top of a state it did not see.
  */
+/**
+ * A decider's fast path: evolve a state this aggregate owns in place, and copy one. Without it the
+ * pure `evolve` is used, which copies the state on every event.
+ */
+export interface InPlaceEvolution<Event, State> {
+  readonly clone: (state: State) => State;
+  readonly evolve: (state: State, event: Event) => unknown;
+}
+
+/** Committed events are folded into the committed state at most this many at a time, or when it is read. */
+const COMMITTED_FOLD_THRESHOLD = 1024;
+
 export class Aggregate<Command, Event, State> {
   private tip: State;
   private committed: State;
+  /** Durable events not yet folded into `committed`: the committed state is needed only after a conflict. */
+  private committedUnfolded: Event[] = [];
   private committedRevision = -1n;
   private decided: Submission<Command, Event>[] = [];
   private writing = false;
+  private flushScheduled = false;
   private reloading: Promise<void> | null = null;
 
   private constructor(
@@ -47,8 +62,10 @@ export class Aggregate<Command, Event, State> {
     readonly stream: string,
     private readonly decider: Decider<Command, Event, State>,
     private readonly codec: EventCodec<Event>,
+    private readonly inPlace: InPlaceEvolution<Event, State> | undefined,
   ) {
-    this.tip = this.committed = decider.initialState();
+    this.committed = decider.initialState();
+    this.tip = decider.initialState();
   }
 
   static async load<Command, Event, State>(
@@ -56,10 +73,24 @@ export class Aggregate<Command, Event, State> {
     stream: string,
     decider: Decider<Command, Event, State>,
     codec: EventCodec<Event>,
+    inPlace?: InPlaceEvolution<Event, State>,
   ): Promise<Aggregate<Command, Event, State>> {
-    const aggregate = new Aggregate(store, stream, decider, codec);
+    const aggregate = new Aggregate(store, stream, decider, codec, inPlace);
     await aggregate.catchUp();
     return aggregate;
+  }
+
+  private evolveTip(event: Event): void {
+    if (this.inPlace === undefined) this.tip = this.decider.evolve(this.tip, event);
+    else this.inPlace.evolve(this.tip, event);
+  }
+
+  private foldCommitted(): void {
+    for (const event of this.committedUnfolded) {
+      if (this.inPlace === undefined) this.committed = this.decider.evolve(this.committed, event);
+      else this.inPlace.evolve(this.committed, event);
+    }
+    this.committedUnfolded = [];
   }
 
   /** The state every decision so far has produced, durable or about to be. */
@@ -69,6 +100,7 @@ export class Aggregate<Command, Event, State> {
 
   /** The state as of the last append known to be durable. */
   get committedState(): State {
+    this.foldCommitted();
     return this.committed;
   }
 
@@ -98,9 +130,19 @@ export class Aggregate<Command, Event, State> {
       return;
     }
     submission.events = decision.right;
-    for (const event of decision.right) this.tip = this.decider.evolve(this.tip, event);
+    for (const event of decision.right) this.evolveTip(event);
     this.decided.push(submission);
-    if (!this.writing) this.writeDecided();
+    this.scheduleWrite();
+  }
+
+  /** Decisions made in the same turn (one request's several events, concurrent requests) share one append. */
+  private scheduleWrite(): void {
+    if (this.writing || this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      if (!this.writing && this.decided.length > 0) this.writeDecided();
+    });
   }
 
   private writeDecided(): void {
@@ -117,12 +159,11 @@ export class Aggregate<Command, Event, State> {
       (result) => {
         this.writing = false;
         if (E.isRight(result)) {
-          for (const submission of batch) {
-            for (const event of submission.events) this.committed = this.decider.evolve(this.committed, event);
-          }
+          for (const submission of batch) this.committedUnfolded.push(...submission.events);
+          if (this.committedUnfolded.length >= COMMITTED_FOLD_THRESHOLD) this.foldCommitted();
           this.committedRevision = result.right.nextExpectedRevision;
           for (const submission of batch) submission.resolve(E.right(submission.events));
-          if (this.decided.length > 0) this.writeDecided();
+          if (this.decided.length > 0) this.scheduleWrite();
         } else {
           this.redecideAfterReload(batch);
         }
@@ -165,9 +206,11 @@ export class Aggregate<Command, Event, State> {
   /** Reads what the store holds beyond the committed revision and makes it the tip. */
   private async catchUp(): Promise<void> {
     for await (const recorded of this.store.readStream(this.stream, { fromRevision: this.committedRevision + 1n })) {
-      this.committed = this.decider.evolve(this.committed, this.codec.decode(recorded));
+      this.committedUnfolded.push(this.codec.decode(recorded));
       this.committedRevision = recorded.revision;
+      if (this.committedUnfolded.length >= COMMITTED_FOLD_THRESHOLD) this.foldCommitted();
     }
-    this.tip = this.committed;
+    this.foldCommitted();
+    this.tip = this.inPlace === undefined ? this.committed : this.inPlace.clone(this.committed);
   }
 }

@@ -2,7 +2,12 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { Logger } from 'pino';
 import type { RequestId } from '../domain/event-definition.js';
 import type { SessionCommand } from '../domain/session/commands.js';
-import { type SessionState, sessionDecider } from '../domain/session/decider.js';
+import {
+  evolveSessionInPlace,
+  type MutableSessionState,
+  type SessionState,
+  sessionDecider,
+} from '../domain/session/decider.js';
 import type { SessionEvent } from '../domain/session/events.js';
 import { redactParams } from '../domain/session/redact.js';
 import { decodeParams } from '../protocol/decode-params.js';
@@ -111,6 +116,10 @@ export class McpConnection {
       streamName.session(options.sessionId),
       sessionDecider,
       sessionCodec,
+      {
+        clone: (state) => ({ status: state.status, agent: state.agent, active: new Map(state.active) }),
+        evolve: (state, event) => evolveSessionInPlace(state as MutableSessionState, event),
+      },
     );
     const connection = new McpConnection(server, options, session);
     if (session.state.status === 'not_started') {
@@ -213,20 +222,23 @@ export class McpConnection {
       await received;
       if ('abandoned' in outcome) return;
       if (!active.isClaimed && !active.tryClaim()) return;
-      const durationMs = performance.now() - active.startedAt;
-      if ('result' in outcome) {
-        await this.record({ type: 'CompleteRequest', data: { requestId: id, durationMs } }, correlationId);
-        this.options.send({ jsonrpc: '2.0', id, result: outcome.result });
-      } else {
-        await this.record(
-          {
-            type: 'FailRequest',
-            data: { requestId: id, code: outcome.error.code, message: outcome.error.message, durationMs },
-          },
-          correlationId,
-        );
-        this.options.send({ jsonrpc: '2.0', id, error: toWireError(outcome.error, active.era, active.method) });
-      }
+      const durationMs = Math.round((performance.now() - active.startedAt) * 1000) / 1000;
+      // The request's closing events are decided together, so they share one commit.
+      const closing = (outcome.alsoRecord ?? []).map((command) => this.record(command, correlationId));
+      closing.push(
+        'result' in outcome
+          ? this.record({ type: 'CompleteRequest', data: { requestId: id, durationMs } }, correlationId)
+          : this.record(
+              {
+                type: 'FailRequest',
+                data: { requestId: id, code: outcome.error.code, message: outcome.error.message, durationMs },
+              },
+              correlationId,
+            ),
+      );
+      await Promise.all([...closing, ...(outcome.settling ?? [])]);
+      if ('result' in outcome) this.options.send({ jsonrpc: '2.0', id, result: outcome.result });
+      else this.options.send({ jsonrpc: '2.0', id, error: toWireError(outcome.error, active.era, active.method) });
     } catch (error) {
       // Recording failed (the store is unreachable): the client must not believe its work was recorded.
       this.logger.error({ err: error, method, correlationId }, 'could not record request');

@@ -10,10 +10,20 @@ export interface JsonRpcError {
   readonly data?: unknown;
 }
 
+/**
+ * What a handler leaves for the connection to record with the request's end, so that all of a
+ * request's closing events share one commit: session events to append before the terminal event,
+ * and appends already under way elsewhere (a charge on the ledger) that must be durable first.
+ */
+export interface Recording {
+  readonly alsoRecord?: readonly SessionCommand[];
+  readonly settling?: readonly Promise<unknown>[];
+}
+
 /** How a request ended, as its handler saw it. */
 export type Outcome =
-  | { readonly result: Record<string, unknown> }
-  | { readonly error: JsonRpcError }
+  | ({ readonly result: Record<string, unknown> } & Recording)
+  | ({ readonly error: JsonRpcError } & Recording)
   /** Someone else (the TTL sweep, a cancellation) claimed the request and records its end. */
   | { readonly abandoned: true };
 

@@ -6,6 +6,7 @@ import {
   createInMemoryCheckpointStore,
   healthMetricsProjection,
   healthReport,
+  type Projection,
   type RunningProjection,
   runProjection,
 } from '../projections/index.js';
@@ -31,13 +32,20 @@ const caughtUpState = async <State>(running: RunningProjection<State>): Promise<
  */
 export const startReadModels = async (store: EventStore, logger: Logger): Promise<ReadModels> => {
   const checkpoints = createInMemoryCheckpointStore();
-  const balances = runProjection(store, balancesProjection, checkpoints);
-  const health = runProjection(store, healthMetricsProjection, checkpoints);
-  for (const running of [balances, health]) {
-    running.caughtUp.catch((error: unknown) => logger.error({ err: error }, 'a projection failed to catch up'));
-  }
+  const started = new Map<string, RunningProjection<unknown>>();
+  /** Started on first use: a server nobody asks for whole-log figures does not follow the whole log. */
+  const running = <State>(projection: Projection<State>): RunningProjection<State> => {
+    let projected = started.get(projection.name) as RunningProjection<State> | undefined;
+    if (projected === undefined) {
+      projected = runProjection(store, projection, checkpoints);
+      projected.caughtUp.catch((error: unknown) => logger.error({ err: error }, 'a projection failed to catch up'));
+      started.set(projection.name, projected as RunningProjection<unknown>);
+    }
+    return projected;
+  };
   return {
     systemBank: async () => {
+      const balances = running(balancesProjection);
       const state = await caughtUpState(balances);
       const bank = bankOf(state);
       let held = 0n;
@@ -51,6 +59,7 @@ export const startReadModels = async (store: EventStore, logger: Logger): Promis
       };
     },
     health: async () => {
+      const health = running(healthMetricsProjection);
       const report = healthReport(await caughtUpState(health));
       return {
         status: report.status,
@@ -59,9 +68,12 @@ export const startReadModels = async (store: EventStore, logger: Logger): Promis
         asOfPosition: health.position().toString(),
       };
     },
-    metrics: async () => ({ ...healthReport(await caughtUpState(health)), asOfPosition: health.position().toString() }),
+    metrics: async () => {
+      const health = running(healthMetricsProjection);
+      return { ...healthReport(await caughtUpState(health)), asOfPosition: health.position().toString() };
+    },
     stop: async () => {
-      await Promise.all([balances.stop(), health.stop()]);
+      await Promise.all([...started.values()].map((projection) => projection.stop()));
     },
   };
 };

@@ -42,48 +42,71 @@ export const initialLedgerState = (): AgentLedgerState => ({
 export const availableForReservation = (state: AgentLedgerState): MicroApx =>
   state.balance + state.debtLimit - state.reserved;
 
-const withoutReservation = (reservations: ReadonlyMap<string, Reservation>, reservationId: string) => {
-  const next = new Map(reservations);
-  next.delete(reservationId);
-  return next;
+/** The same shape, owned by one caller who may update it in place (see evolveLedgerInPlace). */
+export type MutableLedgerState = {
+  -readonly [Key in keyof AgentLedgerState]: Key extends 'reservations'
+    ? Map<string, Reservation>
+    : AgentLedgerState[Key];
 };
 
-export const evolveLedger = (state: AgentLedgerState, event: LedgerEvent): AgentLedgerState => {
+export const cloneLedgerState = (state: AgentLedgerState): MutableLedgerState => ({
+  ...state,
+  reservations: new Map(state.reservations),
+});
+
+/**
+ * The fast path for the server, which keeps each agent's state in memory and evolves it on every
+ * event: updates `state` in place instead of copying the reservations map.
+ */
+export const evolveLedgerInPlace = (state: MutableLedgerState, event: LedgerEvent): MutableLedgerState => {
   switch (event.type) {
     case 'AgentRegistered':
-      return { ...state, status: 'active', agentId: event.data.agentId, debtLimit: event.data.debtLimit };
+      state.status = 'active';
+      state.agentId = event.data.agentId;
+      state.debtLimit = event.data.debtLimit;
+      break;
     case 'FundsCredited':
-      return { ...state, balance: state.balance + event.data.amount };
+      state.balance += event.data.amount;
+      break;
     case 'FundsReserved': {
       const { reservationId, tool, amount, correlationId } = event.data;
-      const reservations = new Map(state.reservations).set(reservationId, { tool, amount, correlationId });
-      return { ...state, reserved: state.reserved + amount, reservations };
+      state.reservations.set(reservationId, { tool, amount, correlationId });
+      state.reserved += amount;
+      break;
     }
     case 'ReservationReleased':
-      return {
-        ...state,
-        reserved: state.reserved - event.data.amount,
-        reservations: withoutReservation(state.reservations, event.data.reservationId),
-      };
+      state.reserved -= event.data.amount;
+      state.reservations.delete(event.data.reservationId);
+      break;
     case 'ToolCallCharged':
-      return {
-        ...state,
-        balance: state.balance - event.data.amount,
-        reserved: state.reserved - event.data.reservedAmount,
-        reservations: withoutReservation(state.reservations, event.data.reservationId),
-      };
+      state.balance -= event.data.amount;
+      state.reserved -= event.data.reservedAmount;
+      state.reservations.delete(event.data.reservationId);
+      break;
     case 'PenaltyApplied':
-      return { ...state, balance: state.balance - event.data.amount };
+      state.balance -= event.data.amount;
+      break;
     case 'PipInitiated':
-      return { ...state, pipOpen: true };
+      state.pipOpen = true;
+      break;
     case 'PipCompleted':
-      return { ...state, pipOpen: false };
+      state.pipOpen = false;
+      break;
     case 'AgentSuspended':
-      return { ...state, status: 'suspended', suspension: { reason: event.data.reason, detail: event.data.detail } };
+      state.status = 'suspended';
+      state.suspension = { reason: event.data.reason, detail: event.data.detail };
+      break;
     case 'AgentReinstated':
-      return { ...state, status: 'active', suspension: undefined };
+      state.status = 'active';
+      state.suspension = undefined;
+      break;
   }
+  return state;
 };
+
+/** The pure evolve: copies the state, then applies the event to the copy. */
+export const evolveLedger = (state: AgentLedgerState, event: LedgerEvent): AgentLedgerState =>
+  evolveLedgerInPlace(cloneLedgerState(state), event);
 
 type Decision = E.Either<DomainError, readonly LedgerEvent[]>;
 

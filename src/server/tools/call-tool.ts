@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { DomainError } from '../../domain/errors.js';
 import { type ToolPrice, toolCallCost } from '../../domain/money.js';
+import type { SessionCommand } from '../../domain/session/commands.js';
 import { redactParams } from '../../domain/session/redact.js';
 import type { Abandonment } from '../active-requests.js';
 import type { AgentAccount, AgentAccounts } from '../agent-accounts.js';
@@ -36,19 +37,36 @@ const describeAjvError = (errors: readonly { instancePath: string; message?: str
 const hasAllPermissions = (held: readonly string[], required: readonly string[]): boolean =>
   required.every((permission) => held.includes(permission));
 
+const conditionOf = (error: DomainError): ApexConditionName =>
+  error.code === 'INSUFFICIENT_FUNDS' || error.code === 'AGENT_SUSPENDED' || error.code === 'AGENT_NOT_FOUND'
+    ? error.code
+    : 'AGENT_OVERLOADED';
+
+const firstText = (result: ToolResult): string => {
+  const block = result.content.find((content) => content.type === 'text');
+  return block !== undefined && 'text' in block ? block.text.slice(0, 1000) : 'tool reported an error';
+};
+
+/** Milliseconds with microsecond precision: what the log keeps of a duration. */
+const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
+
 /**
  * tools/call, in the seed's order: identity → suspended? → permissions → funds (a reservation) →
  * arguments against the input schema → PRE_TOOL hooks → run with the request's AbortSignal →
  * POST_TOOL hooks → charge the actual cost. Every step that ends the call is an event.
+ *
+ * Two commits per call: the admission (RequestReceived, ToolCallRequested, FundsReserved) is durable
+ * before the tool runs; the settlement (ToolCallCharged, the tool's outcome, the request's end)
+ * is durable before the response is written. The connection records the closing session events.
  */
 export const createCallTool =
   (deps: CallToolDependencies) =>
   async (scope: RequestScope, params: CallToolParams): Promise<Outcome> => {
     const entry = deps.catalog.get(params.name);
-    if (entry === undefined)
+    if (entry === undefined) {
       return { error: invalidParams(`Unknown tool: ${params.name}. Call tools/list.`, 'params.name') };
+    }
     const { tool } = entry;
-    const agentSettings = deps.config.agents.get(scope.agent);
     const recordedArguments = redactParams(params.arguments, deps.config.recording.params);
     const requested = scope.recordInSession({
       type: 'RequestToolCall',
@@ -58,17 +76,19 @@ export const createCallTool =
         ...(recordedArguments === undefined ? {} : { arguments: recordedArguments }),
       },
     });
+    // Awaited below on every path that gets that far; this keeps a failed store from becoming an unhandled rejection.
+    requested.catch(() => undefined);
+    const denial = (code: string, reason: string): SessionCommand => ({
+      type: 'DenyToolCall',
+      data: { requestId: scope.id, tool: tool.name, code, reason },
+    });
+    const deny = (name: ApexConditionName, message: string, settling: Promise<unknown>[] = []): Outcome => ({
+      error: apexError(name, message),
+      alsoRecord: [denial(name, message)],
+      settling: [requested, ...settling],
+    });
 
-    const deny = async (name: ApexConditionName, message: string): Promise<Outcome> => {
-      const error = apexError(name, message);
-      await requested;
-      await scope.recordInSession({
-        type: 'DenyToolCall',
-        data: { requestId: scope.id, tool: tool.name, code: name, reason: message },
-      });
-      return { error };
-    };
-
+    const agentSettings = deps.config.agents.get(scope.agent);
     if (agentSettings === undefined) return deny('AGENT_NOT_FOUND', `Agent ${scope.agent} is not configured.`);
     const account = await deps.accounts.get(scope.agent);
     if (account.state.status === 'suspended') {
@@ -97,29 +117,22 @@ export const createCallTool =
       return ABANDONED;
     }
 
-    const refuseToRun = async (code: string, message: string): Promise<Outcome> => {
-      await release(message);
-      await scope.recordInSession({
-        type: 'DenyToolCall',
-        data: { requestId: scope.id, tool: tool.name, code, reason: message },
-      });
-      return { result: toolError(message) as unknown as Record<string, unknown> };
-    };
     if (!entry.validate(params.arguments)) {
-      return refuseToRun(
-        'INVALID_ARGUMENTS',
-        `Invalid arguments for ${tool.name}: ${describeAjvError(entry.validate.errors)}.`,
-      );
+      const message = `Invalid arguments for ${tool.name}: ${describeAjvError(entry.validate.errors)}.`;
+      return {
+        result: toolError(message) as unknown as Record<string, unknown>,
+        alsoRecord: [denial('INVALID_ARGUMENTS', message)],
+        settling: [release(message)],
+      };
     }
     const preTool = await deps.hooks.beforeTool({ agent: scope.agent, tool: tool.name, arguments: params.arguments });
     if (preTool.kind === 'veto') {
+      const released = release(preTool.message);
       if (preTool.condition === 'SANDBOX_ESCAPE_ATTEMPT') {
-        await release(preTool.message);
+        await released;
         await deps.reportSandboxEscape(scope, preTool.message);
-        return deny('SANDBOX_ESCAPE_ATTEMPT', preTool.message);
       }
-      await release(preTool.message);
-      return deny(preTool.condition, preTool.message);
+      return deny(preTool.condition, preTool.message, [released]);
     }
 
     const started = performance.now();
@@ -146,36 +159,28 @@ export const createCallTool =
       deps.onToolCrash(tool.name, error);
       result = toolError(`Tool ${tool.name} failed unexpectedly.`);
     }
-    const durationMs = performance.now() - started;
+    const durationMs = roundMs(performance.now() - started);
     if (!scope.active.tryClaim()) return ABANDONED;
     scope.active.onAbandoned = undefined;
     result = await deps.hooks.afterTool({ agent: scope.agent, tool: tool.name, result, durationMs });
 
-    const price = tool.price;
-    await account.execute(
-      { type: 'ChargeToolCall', data: { reservationId, amount: toolCallCost(price, durationMs), durationMs } },
+    const charged = account.execute(
+      { type: 'ChargeToolCall', data: { reservationId, amount: toolCallCost(tool.price, durationMs), durationMs } },
       scope.metadata(),
     );
-    await scope.recordInSession(
-      result.isError === true
-        ? {
-            type: 'RecordToolCallFailure',
-            data: { requestId: scope.id, tool: tool.name, durationMs, error: firstText(result) },
-          }
-        : { type: 'RecordToolCallSuccess', data: { requestId: scope.id, tool: tool.name, durationMs } },
-    );
-    return { result: result as unknown as Record<string, unknown> };
+    return {
+      result: result as unknown as Record<string, unknown>,
+      alsoRecord: [
+        result.isError === true
+          ? {
+              type: 'RecordToolCallFailure',
+              data: { requestId: scope.id, tool: tool.name, durationMs, error: firstText(result) },
+            }
+          : { type: 'RecordToolCallSuccess', data: { requestId: scope.id, tool: tool.name, durationMs } },
+      ],
+      settling: [charged],
+    };
   };
-
-const firstText = (result: ToolResult): string => {
-  const block = result.content.find((content) => content.type === 'text');
-  return block !== undefined && 'text' in block ? block.text.slice(0, 1000) : 'tool reported an error';
-};
-
-const conditionOf = (error: DomainError): ApexConditionName =>
-  error.code === 'INSUFFICIENT_FUNDS' || error.code === 'AGENT_SUSPENDED' || error.code === 'AGENT_NOT_FOUND'
-    ? error.code
-    : 'AGENT_OVERLOADED';
 
 /** A tool cut off by a timeout or a cancellation ran for a while: charge what it used, then record why it stopped. */
 const settleAbandoned = async (
@@ -185,12 +190,12 @@ const settleAbandoned = async (
   abandonment: Abandonment,
 ): Promise<void> => {
   const { tool, price, reservationId } = call;
-  const durationMs = performance.now() - call.started;
-  await account.execute(
+  const durationMs = roundMs(performance.now() - call.started);
+  const charged = account.execute(
     { type: 'ChargeToolCall', data: { reservationId, amount: toolCallCost(price, durationMs), durationMs } },
     scope.metadata(),
   );
-  await scope.recordInSession({
+  const recorded = scope.recordInSession({
     type: 'RecordToolCallFailure',
     data: {
       requestId: scope.id,
@@ -199,4 +204,5 @@ const settleAbandoned = async (
       error: abandonment.kind === 'timeout' ? 'timed out' : abandonment.kind === 'cancelled' ? 'cancelled' : 'shutdown',
     },
   });
+  await Promise.all([charged, recorded]);
 };

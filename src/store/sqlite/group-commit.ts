@@ -39,6 +39,8 @@ export class GroupCommitter {
     db: Database.Database,
     statements: Statements,
     private readonly afterCommit: (batch: BatchCommitted) => void,
+    /** When set, a commit's appends settle only after this resolves (an fsync of the WAL). */
+    private readonly makeDurable?: () => Promise<void>,
   ) {
     const transaction = db.transaction((appends: readonly PreparedAppend[]) => writeBatch(statements, appends));
     this.commitBatch = (appends) => transaction.immediate(appends);
@@ -89,16 +91,38 @@ export class GroupCommitter {
       for (const pending of batch) pending.reject(error as Error);
       return;
     }
-    let events = 0;
-    batch.forEach((pending, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.settled === 'rejected') {
-        pending.reject(outcome.error);
-        return;
-      }
-      if (outcome.value._tag === 'Right') events += pending.append.events.length;
-      pending.resolve(outcome.value);
-    });
-    this.afterCommit({ appends: batch.length, events });
+    const settle = () => {
+      let events = 0;
+      batch.forEach((pending, index) => {
+        const outcome = outcomes[index]!;
+        if (outcome.settled === 'rejected') {
+          pending.reject(outcome.error);
+          return;
+        }
+        if (outcome.value._tag === 'Right') events += pending.append.events.length;
+        pending.resolve(outcome.value);
+      });
+      this.afterCommit({ appends: batch.length, events });
+    };
+    if (this.makeDurable === undefined) {
+      settle();
+      return;
+    }
+    this.inFlightSyncs += 1;
+    this.makeDurable()
+      .then(settle, (error: unknown) => {
+        // Committed but not known durable: nobody may take these appends as acknowledged.
+        for (const pending of batch) pending.reject(error as Error);
+      })
+      .finally(() => {
+        this.inFlightSyncs -= 1;
+      });
+  }
+
+  private inFlightSyncs = 0;
+
+  /** Appends whose commit is waiting for its fsync. */
+  get syncing(): number {
+    return this.inFlightSyncs;
   }
 }

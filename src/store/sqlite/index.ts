@@ -1,3 +1,4 @@
+export { NotACheckpointFile, openSqliteCheckpointStore, type SqliteCheckpointStore } from './checkpoint-store.js';
 export type { BatchCommitted } from './group-commit.js';
 export { MAX_EVENTS_PER_COMMIT } from './group-commit.js';
 export { DEFAULT_LIVE_POLL_INTERVAL_MS } from './live-feed.js';

@@ -12,9 +12,10 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 /**
- * 'durable': every commit is fsynced (synchronous=FULL) — survives power loss.
- * 'normal': WAL with synchronous=NORMAL — survives a process crash, may lose the last
- * commits on power loss or an OS crash, never corrupts the file.
+ * 'durable': every commit's WAL frames are fsynced before its appends are acknowledged — survives
+ * power loss. (The fsync runs off the main thread, see wal-sync.ts, so SQLite itself is set to NORMAL.)
+ * 'normal': WAL with synchronous=NORMAL and no extra sync — survives a process crash, may lose the
+ * last commits on power loss or an OS crash, never corrupts the file.
  */
 export type Durability = 'durable' | 'normal';
 
@@ -51,12 +52,13 @@ export class UnsupportedSchemaVersion extends Error {
 
 const readUserVersion = (db: Database.Database): number => Number(db.pragma('user_version', { simple: true }));
 
-export const configureConnection = (db: Database.Database, durability: Durability, busyTimeoutMs: number): void => {
+export const configureConnection = (db: Database.Database, busyTimeoutMs: number): void => {
   // busy_timeout first: switching to WAL takes a lock another process may hold.
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
   db.pragma('journal_mode = WAL');
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-  db.pragma(`synchronous = ${durability === 'durable' ? 'FULL' : 'NORMAL'}`);
+  // Both levels commit with NORMAL; 'durable' adds an fsync of the WAL before acknowledging (wal-sync.ts).
+  db.pragma('synchronous = NORMAL');
   db.defaultSafeIntegers(true);
 };
 

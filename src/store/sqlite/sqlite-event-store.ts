@@ -21,6 +21,7 @@ import { configureConnection, DEFAULT_BUSY_TIMEOUT_MS, migrate } from './schema.
 import type { EventRow, Statements } from './statements.js';
 import { prepareStatements } from './statements.js';
 import { prepareAppend } from './validate-append.js';
+import { WalSync } from './wal-sync.js';
 
 /** Rows per read; reads page through the table and never hold more than this in memory. */
 export const DEFAULT_READ_PAGE_SIZE = 1_000;
@@ -70,6 +71,8 @@ const countLimit = (maxCount: number | undefined): number => {
   return maxCount;
 };
 
+const isInMemory = (path: string): boolean => path === ':memory:' || path === '' || path.startsWith('file::memory:');
+
 /** Opens (creating if needed) an event store in one SQLite file that several processes may share. */
 export const openSqliteStore = (options: SqliteStoreOptions): EventStore => {
   const pageSize = options.readPageSize ?? DEFAULT_READ_PAGE_SIZE;
@@ -78,7 +81,7 @@ export const openSqliteStore = (options: SqliteStoreOptions): EventStore => {
   const db = new Database(options.path);
   let statements: Statements;
   try {
-    configureConnection(db, options.durability ?? 'durable', options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    configureConnection(db, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     migrate(db);
     statements = prepareStatements(db);
   } catch (error) {
@@ -89,10 +92,17 @@ export const openSqliteStore = (options: SqliteStoreOptions): EventStore => {
   const readEventsAfter = (after: bigint, limit: number): RecordedEvent[] =>
     statements.readAllAfter.all(after, limit).map(rowToEvent);
   const liveFeed = new LiveFeed(readEventsAfter, pageSize, options.livePollIntervalMs ?? DEFAULT_LIVE_POLL_INTERVAL_MS);
-  const committer = new GroupCommitter(db, statements, (batch) => {
-    liveFeed.wake();
-    options.onBatchCommitted?.(batch);
-  });
+  const durable = (options.durability ?? 'durable') === 'durable' && !isInMemory(options.path);
+  const walSync = durable ? new WalSync(`${options.path}-wal`) : undefined;
+  const committer = new GroupCommitter(
+    db,
+    statements,
+    (batch) => {
+      liveFeed.wake();
+      options.onBatchCommitted?.(batch);
+    },
+    walSync === undefined ? undefined : () => walSync.sync(),
+  );
   let closed = false;
   const ensureOpen = (): void => {
     if (closed) throw new EventStoreClosed('the event store is closed');
@@ -172,6 +182,7 @@ export const openSqliteStore = (options: SqliteStoreOptions): EventStore => {
       if (closed) return;
       try {
         committer.drain();
+        await walSync?.close();
       } finally {
         closed = true;
         liveFeed.close();
