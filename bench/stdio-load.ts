@@ -13,6 +13,7 @@
  *
  * Figures are printed only; nothing here asserts on time.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { ChildServer, killAllChildren, peakRssKiB } from './support/child-server.js';
+import { type DiskProbe, probeDurableCommits } from './support/disk-probe.js';
 import { type LoadResult, runLoad } from './support/load.js';
 
 type ServerKind = 'sdk' | 'apex';
@@ -51,6 +53,7 @@ const usage = `usage: npx tsx bench/stdio-load.ts [--seconds N] [--warmup N] [--
   --servers LIST   which servers, in order (default sdk,apex)
   --cpu-prof DIR   run the APEX child with node --cpu-prof, profiles written to DIR
                    (summarise with: npx tsx bench/support/cpuprofile-summary.ts DIR/<file>.cpuprofile)
+  --durability D   APEX's SQLite durability: durable (default, fsync before every acknowledgement) or normal
   --keep           keep the temporary directories (APEX config and SQLite file) and print where they are`;
 
 const parseList = (value: string, what: string): number[] =>
@@ -75,6 +78,7 @@ const parseOptions = () => {
       servers: { type: 'string', default: 'sdk,apex' },
       'cpu-prof': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      durability: { type: 'string', default: 'durable' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -94,6 +98,7 @@ const parseOptions = () => {
     servers: servers as ServerKind[],
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
     keep: values.keep,
+    durability: values.durability,
   };
 };
 
@@ -175,9 +180,10 @@ const measure = async (kind: ServerKind, inflight: number, options: Options): Pr
       '--agent',
       AGENT,
       '--store',
-      `sqlite:${dbPath}`,
+      `sqlite:${dbPath}?durability=${options.durability}`,
     ];
   }
+  const spawnedNs = process.hrtime.bigint();
   const server = ChildServer.spawn({
     label: kind === 'sdk' ? 'SDK echo server' : 'APEX',
     args,
@@ -185,7 +191,6 @@ const measure = async (kind: ServerKind, inflight: number, options: Options): Pr
     env: { ...process.env, APEX_LOG_LEVEL: 'warn' },
   });
   try {
-    const spawnedNs = process.hrtime.bigint();
     await server.request(
       1,
       'initialize',
@@ -250,14 +255,45 @@ const cpuPressure = (): string => {
   }
 };
 
-const report = (results: readonly Measurement[], options: Options, loadBefore: string): string => {
+/** The commit APEX ran from, and whether src/ had uncommitted changes (read-only git commands). */
+const sourceRevision = (): string => {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+    const commit = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--', 'src') === '' ? commit : `${commit} + uncommitted changes in src/`;
+  } catch {
+    return 'unknown (no git)';
+  }
+};
+
+interface Context {
+  readonly loadBefore: string;
+  readonly diskBefore: DiskProbe;
+  readonly diskAfter: DiskProbe;
+}
+
+const sdkVersion = (): string => {
+  try {
+    const path = join(ROOT, 'node_modules/@modelcontextprotocol/sdk/package.json');
+    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+};
+
+const describeDisk = (probe: DiskProbe): string =>
+  `p50 ${fixed(probe.p50Ms, 2)} ms, p99 ${fixed(probe.p99Ms, 2)} ms (${grouped(probe.commitsPerSecond)}/s)`;
+
+const report = (results: readonly Measurement[], options: Options, context: Context): string => {
   const cpu = cpus();
   const out: string[] = [];
   out.push(
     `stdio load: tools/call echo, ${options.warmupMs / 1000} s warm-up + ${options.measureMs / 1000} s measured per row, fresh child per row`,
     `${new Date().toISOString()}  Node ${process.version}  ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'})`,
     'both servers run as `node --import tsx <entry>`; APEX on a fresh temporary SQLite file (its default durability)',
-    `load average (1/5/15 min) before: ${loadBefore}, after: ${loadAverage()}; CPU pressure after: ${cpuPressure()}`,
+    `APEX source: ${sourceRevision()}; SDK: @modelcontextprotocol/sdk ${sdkVersion()}`,
+    `load average (1/5/15 min) before: ${context.loadBefore}, after: ${loadAverage()}; CPU pressure after: ${cpuPressure()}`,
+    `disk (${tmpdir()}): one durable 1-row SQLite commit (WAL, synchronous=FULL) before: ${describeDisk(context.diskBefore)}; after: ${describeDisk(context.diskAfter)}`,
     '(other work on the machine skews the figures: compare rows of one run, not runs of different moments)',
     '',
   );
@@ -349,6 +385,7 @@ const main = async (): Promise<void> => {
   const options = parseOptions();
   if (options.cpuProfDir !== undefined) mkdirSync(options.cpuProfDir, { recursive: true });
   const loadBefore = loadAverage();
+  const diskBefore = probeDurableCommits(tmpdir());
   const results: Measurement[] = [];
   for (const inflight of options.inflight) {
     for (const kind of options.servers) {
@@ -356,7 +393,8 @@ const main = async (): Promise<void> => {
       results.push(await measure(kind, inflight, options));
     }
   }
-  process.stdout.write(report(results, options, loadBefore) + '\n');
+  const diskAfter = probeDurableCommits(tmpdir());
+  process.stdout.write(report(results, options, { loadBefore, diskBefore, diskAfter }) + '\n');
   if (options.cpuProfDir !== undefined) process.stdout.write(`\nAPEX CPU profiles written to ${options.cpuProfDir}\n`);
 };
 

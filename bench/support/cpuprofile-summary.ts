@@ -6,14 +6,16 @@
  *
  * --skip-ms leaves out the first N ms of the profile (start-up and warm-up).
  * Code run through tsx is emitted on one line; its positions are mapped back to TypeScript lines
- * with the source maps in tsx's cache (a line marked `?` comes from a file changed since).
+ * with the source maps in tsx's cache; when a file has several cache entries (edited since), the one
+ * that puts the profile's named functions on lines bearing their names is used, and a line marked
+ * `?` comes from a file where that check failed.
  * Percentages are of busy time: every sample except "(idle)".
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { TsxSourceMaps } from './tsx-source-maps.js';
+import { type NamedPosition, TsxSourceMaps } from './tsx-source-maps.js';
 
 interface CallFrame {
   readonly functionName: string;
@@ -72,14 +74,24 @@ const lineOf = (frame: CallFrame): string => {
   if (frame.url.startsWith('file://') && /\.[cm]?tsx?$/.test(frame.url)) {
     const path = fileURLToPath(frame.url);
     const line = sourceMaps.originalLine(path, frame.lineNumber, frame.columnNumber);
-    if (line !== undefined) return `:${line}${sourceMaps.isStale(path) ? '?' : ''}`;
+    if (line !== undefined) return `:${line}${sourceMaps.isTrusted(path) ? '' : '?'}`;
     return `:?(generated ${frame.lineNumber + 1}:${frame.columnNumber + 1})`;
   }
   return `:${frame.lineNumber + 1}`;
 };
 
+/** For an anonymous function in a TypeScript file, the start of its source line, to tell which it is. */
+const snippetOf = (frame: CallFrame): string => {
+  if (frame.functionName !== '' || !frame.url.startsWith('file://')) return '';
+  const path = fileURLToPath(frame.url);
+  const line = sourceMaps.originalLine(path, frame.lineNumber, frame.columnNumber);
+  const text = line === undefined ? undefined : sourceMaps.sourceLine(path, line)?.trim();
+  if (text === undefined || text === '') return '';
+  return `  «${text.length > 70 ? `${text.slice(0, 69)}…` : text}»`;
+};
+
 const keyOf = (frame: CallFrame): string =>
-  `${frame.functionName || '(anonymous)'}  ${fileOf(frame.url)}${lineOf(frame)}`;
+  `${frame.functionName || '(anonymous)'}  ${fileOf(frame.url)}${lineOf(frame)}${snippetOf(frame)}`;
 
 const percent = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(1).padStart(5)}%`;
 
@@ -109,6 +121,17 @@ const main = (): void => {
   const topN = Number(values.top);
   const skipUs = Number(values['skip-ms']) * 1000;
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+
+  // For each TypeScript module, pick the tsx cache entry that matches the code that ran.
+  const namedByPath = new Map<string, NamedPosition[]>();
+  for (const { callFrame } of profile.nodes) {
+    if (!callFrame.url.startsWith('file://') || !/\.[cm]?tsx?$/.test(callFrame.url)) continue;
+    const path = fileURLToPath(callFrame.url);
+    const named = namedByPath.get(path) ?? [];
+    named.push({ name: callFrame.functionName, line: callFrame.lineNumber, column: callFrame.columnNumber });
+    namedByPath.set(path, named);
+  }
+  for (const [path, named] of namedByPath) sourceMaps.choose(path, named);
 
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();

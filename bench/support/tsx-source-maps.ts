@@ -63,11 +63,27 @@ const decode = (map: RawMap): DecodedMap => {
   return { sources: map.sources, lines };
 };
 
-export class TsxSourceMaps {
-  private readonly bySource = new Map<string, { readonly file: string; readonly mtimeMs: number }>();
-  private readonly decoded = new Map<string, DecodedMap | undefined>();
+export interface NamedPosition {
+  readonly name: string;
+  readonly line: number;
+  readonly column: number;
+}
 
-  /** Indexes the cache: for each source file, its most recently written entry. */
+interface CacheEntry {
+  readonly file: string;
+  readonly mtimeMs: number;
+}
+
+/** The last part of a V8 function name ("Class.method" → "method"), as it appears in the source. */
+const shortName = (name: string): string => name.slice(name.lastIndexOf('.') + 1).replace(/^#/, '');
+
+export class TsxSourceMaps {
+  /** Every cache entry for a source file, newest first (a file edited back and forth has several). */
+  private readonly bySource = new Map<string, CacheEntry[]>();
+  private readonly decoded = new Map<string, DecodedMap | undefined>();
+  private readonly chosen = new Map<string, { readonly entry: CacheEntry; readonly trusted: boolean }>();
+  private readonly sources = new Map<string, readonly string[]>();
+
   constructor(readonly directory: string = join(tmpdir(), `tsx-${userInfo().uid}`)) {
     let entries: string[] = [];
     try {
@@ -82,55 +98,96 @@ export class TsxSourceMaps {
         const match = /"sources":\["((?:[^"\\]|\\.)*)"/.exec(text);
         if (match === null) continue;
         const source = JSON.parse(`"${match[1]}"`) as string;
-        const { mtimeMs } = statSync(file);
-        const known = this.bySource.get(source);
-        if (known === undefined || known.mtimeMs < mtimeMs) this.bySource.set(source, { file, mtimeMs });
+        const list = this.bySource.get(source) ?? [];
+        list.push({ file, mtimeMs: statSync(file).mtimeMs });
+        this.bySource.set(source, list);
       } catch {
         // not a cache entry we understand
       }
     }
+    for (const list of this.bySource.values()) list.sort((a, b) => b.mtimeMs - a.mtimeMs);
   }
 
   get size(): number {
     return this.bySource.size;
   }
 
-  /** The 1-based source line for a 0-based generated position in the module at `path`, if known. */
-  originalLine(path: string, line: number, column: number): number | undefined {
-    const map = this.mapFor(path);
-    const segments = map?.lines[line];
-    if (segments === undefined || segments.length === 0) return undefined;
-    let found: readonly [number, number, number] | undefined;
-    for (const segment of segments) {
-      if (segment[0] > column) break;
-      found = segment;
-    }
-    return (found ?? segments[0]!)[2] + 1;
-  }
-
-  /** True when the source changed after its newest cache entry was written: mapped lines may be off. */
-  isStale(path: string): boolean {
-    const entry = this.bySource.get(path);
-    if (entry === undefined) return false;
+  /**
+   * Picks, among the cache entries of `path`, the one the profiled process most likely ran: the
+   * entry under which most of the profile's functions land on a plausible source line (a named
+   * one on a line containing its name, an anonymous one on a line with `=>` or `function`; ties:
+   * the newest). Untrusted when fewer than half do.
+   */
+  choose(path: string, named: readonly NamedPosition[]): void {
+    const candidates = this.bySource.get(path);
+    if (candidates === undefined) return;
+    let sourceLines: string[] = [];
     try {
-      return statSync(path).mtimeMs > entry.mtimeMs;
+      sourceLines = readFileSync(path, 'utf8').split('\n');
     } catch {
-      return false;
+      // scored as zero
     }
-  }
-
-  private mapFor(path: string): DecodedMap | undefined {
-    if (this.decoded.has(path)) return this.decoded.get(path);
-    let map: DecodedMap | undefined;
-    const entry = this.bySource.get(path);
-    if (entry !== undefined) {
-      try {
-        map = decode((JSON.parse(readFileSync(entry.file, 'utf8')) as { map: RawMap }).map);
-      } catch {
-        map = undefined;
+    let best = candidates[0]!;
+    let bestScore = -1;
+    for (const candidate of candidates) {
+      const map = this.decode(candidate);
+      let score = 0;
+      for (const position of named) {
+        const line = map === undefined ? undefined : lineIn(map, position.line, position.column);
+        const text = line === undefined ? undefined : sourceLines[line - 1];
+        if (text === undefined) continue;
+        // A named function's line bears its name; an anonymous one's at least starts a function.
+        if (position.name === '' ? /=>|function/.test(text) : text.includes(shortName(position.name))) score++;
+      }
+      if (score > bestScore) {
+        best = candidate;
+        bestScore = score;
       }
     }
-    this.decoded.set(path, map);
+    const trusted = named.length === 0 ? candidates.length === 1 : bestScore * 2 >= named.length;
+    this.sources.set(path, sourceLines);
+    this.chosen.set(path, { entry: best, trusted });
+  }
+
+  /** The 1-based source line for a 0-based generated position in the module at `path`, if known. */
+  originalLine(path: string, line: number, column: number): number | undefined {
+    const entry = this.chosen.get(path)?.entry ?? this.bySource.get(path)?.[0];
+    const map = entry === undefined ? undefined : this.decode(entry);
+    return map === undefined ? undefined : lineIn(map, line, column);
+  }
+
+  /** The current text of a source line (1-based), read when `choose` ran. */
+  sourceLine(path: string, line: number): string | undefined {
+    return this.sources.get(path)?.[line - 1];
+  }
+
+  /** False when the lines of `path` may be off (see choose). */
+  isTrusted(path: string): boolean {
+    const chosen = this.chosen.get(path);
+    return chosen === undefined ? (this.bySource.get(path)?.length ?? 0) <= 1 : chosen.trusted;
+  }
+
+  private decode(entry: CacheEntry): DecodedMap | undefined {
+    if (this.decoded.has(entry.file)) return this.decoded.get(entry.file);
+    let map: DecodedMap | undefined;
+    try {
+      map = decode((JSON.parse(readFileSync(entry.file, 'utf8')) as { map: RawMap }).map);
+    } catch {
+      map = undefined;
+    }
+    this.decoded.set(entry.file, map);
     return map;
   }
 }
+
+/** The source line (1-based) of the last mapping at or before a generated position. */
+const lineIn = (map: DecodedMap, line: number, column: number): number | undefined => {
+  const segments = map.lines[line];
+  if (segments === undefined || segments.length === 0) return undefined;
+  let found: readonly [number, number, number] | undefined;
+  for (const segment of segments) {
+    if (segment[0] > column) break;
+    found = segment;
+  }
+  return (found ?? segments[0]!)[2] + 1;
+};

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventStore } from './event-store.js';
+import type { Durability } from './sqlite/index.js';
 import { openSqliteStore } from './sqlite/index.js';
 
 export const DEFAULT_STORE_URL = 'sqlite:./apex-data/events.db';
@@ -10,16 +11,24 @@ export class InvalidStoreUrl extends Error {
 }
 
 export type StoreLocation =
-  | { readonly engine: 'sqlite'; readonly path: string }
+  | { readonly engine: 'sqlite'; readonly path: string; readonly durability: Durability }
   | { readonly engine: 'eventstoredb'; readonly connectionString: string };
 
-/** `sqlite:PATH`, `sqlite::memory:`, or an EventStoreDB / KurrentDB connection string. */
+/**
+ * `sqlite:PATH[?durability=durable|normal]`, `sqlite::memory:`, or an EventStoreDB / KurrentDB
+ * connection string. `durable` (default) survives power loss; `normal` survives a process crash.
+ */
 export const parseStoreUrl = (url: string): StoreLocation => {
   if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length);
-    if (path === '')
+    const [path = '', query] = url.slice('sqlite:'.length).split('?', 2);
+    if (path === '') {
       throw new InvalidStoreUrl('sqlite: needs a path, e.g. sqlite:./apex-data/events.db or sqlite::memory:');
-    return { engine: 'sqlite', path };
+    }
+    const durability = new URLSearchParams(query ?? '').get('durability') ?? 'durable';
+    if (durability !== 'durable' && durability !== 'normal') {
+      throw new InvalidStoreUrl(`durability=${durability} is unknown: use durable (the default) or normal`);
+    }
+    return { engine: 'sqlite', path, durability };
   }
   if (/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//.test(url)) {
     return { engine: 'eventstoredb', connectionString: url };
@@ -34,7 +43,7 @@ export const openStore = async (url: string): Promise<EventStore> => {
   const location = parseStoreUrl(url);
   if (location.engine === 'sqlite') {
     if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
-    return openSqliteStore({ path: location.path });
+    return openSqliteStore({ path: location.path, durability: location.durability });
   }
   // Loaded only when asked for, so the embedded default does not pay for the gRPC client.
   const { openEventStoreDbStore } = await import('./eventstoredb/index.js');
