@@ -148,6 +148,27 @@ export class McpConnection {
     this.options.send({ jsonrpc: '2.0', id, error });
   }
 
+  /**
+   * Answers a message that is not a valid request (bad JSON, a broken envelope, an oversized line, a
+   * reused id) with `error`, after recording that it arrived and how it was answered.
+   */
+  async rejectMessage(error: JsonRpcError, id: RequestId | null, bytes?: number): Promise<void> {
+    try {
+      await this.record({
+        type: 'RejectMessage',
+        data: {
+          code: error.code,
+          reason: error.message.slice(0, 500),
+          ...(id === null ? {} : { requestId: id }),
+          ...(bytes === undefined ? {} : { bytes }),
+        },
+      });
+    } catch (recordingError) {
+      this.logger.warn({ err: recordingError }, 'could not record a rejected message');
+    }
+    this.sendError(id, error);
+  }
+
   notify(method: string, params: Record<string, unknown>): void {
     if (!this.closed) this.options.send({ jsonrpc: '2.0', method, params });
   }
@@ -189,7 +210,10 @@ export class McpConnection {
     const active = this.requests.add(id, method, correlationId);
     if (active === undefined) {
       // JSON-RPC ids must be unique among requests in flight; the original request goes on.
-      this.sendError(id, invalidRequest(`request id ${JSON.stringify(id)} is already in flight; use a new id`));
+      await this.rejectMessage(
+        invalidRequest(`request id ${JSON.stringify(id)} is already in flight; use a new id`),
+        id,
+      );
       return;
     }
     try {

@@ -1,11 +1,13 @@
 import type { Readable, Writable } from 'node:stream';
 import * as E from 'fp-ts/lib/Either.js';
 import { defaultIfEmpty, filter, lastValueFrom, map, merge, mergeMap, share } from 'rxjs';
+import type { RequestId } from '../domain/event-definition.js';
 import { type IncomingMessage as ClassifiedMessage, classifyMessage } from '../protocol/classify-message.js';
 import { invalidUtf8, messageTooLarge } from '../protocol/rpc-errors.js';
 import type { Frame } from '../transport/frame.js';
 import { StdioTransport } from '../transport/stdio-transport.js';
 import { type IncomingMessage, McpConnection } from './connection.js';
+import type { JsonRpcError } from './outcome.js';
 import type { ServerContext } from './server-context.js';
 
 export interface StdioServerOptions {
@@ -24,7 +26,14 @@ export interface RunningStdioServer {
   readonly stop: (reason: string) => Promise<void>;
 }
 
-type Dispatchable = { readonly frame: Frame; readonly message: IncomingMessage | undefined };
+interface Rejection {
+  readonly error: JsonRpcError;
+  readonly id: RequestId | null;
+  readonly bytes?: number;
+}
+
+/** A frame, with what it carried: a message to handle, or the reason it is answered with an error. */
+type Dispatchable = { readonly frame: Frame; readonly message?: IncomingMessage; readonly rejection?: Rejection };
 
 const toConnectionMessage = (classified: ClassifiedMessage): IncomingMessage => {
   switch (classified.kind) {
@@ -69,17 +78,16 @@ export const serveStdio = async (options: StdioServerOptions): Promise<RunningSt
   const classified$ = transport.inbound$.pipe(
     map((frame): Dispatchable => {
       if (frame.kind === 'oversized') {
-        send({ jsonrpc: '2.0', id: null, error: messageTooLarge(frame.bytes, limits.maxMessageBytes) });
-        return { frame, message: undefined };
+        return {
+          frame,
+          rejection: { error: messageTooLarge(frame.bytes, limits.maxMessageBytes), id: null, bytes: frame.bytes },
+        };
       }
-      if (frame.kind === 'invalid_utf8') {
-        send({ jsonrpc: '2.0', id: null, error: invalidUtf8() });
-        return { frame, message: undefined };
-      }
+      if (frame.kind === 'invalid_utf8') return { frame, rejection: { error: invalidUtf8(), id: null } };
       const classification = classifyMessage(frame.text);
       if (E.isLeft(classification)) {
-        send(classification.left);
-        return { frame, message: undefined };
+        const { error, id } = classification.left;
+        return { frame, rejection: { error, id, bytes: frame.bytes } };
       }
       return { frame, message: toConnectionMessage(classification.right) };
     }),
@@ -89,6 +97,9 @@ export const serveStdio = async (options: StdioServerOptions): Promise<RunningSt
   const handle = async (item: Dispatchable): Promise<void> => {
     try {
       if (item.message !== undefined) await connection.handle(item.message);
+      else if (item.rejection !== undefined) {
+        await connection.rejectMessage(item.rejection.error, item.rejection.id, item.rejection.bytes);
+      }
     } catch (error) {
       context.logger.error({ err: error }, 'message handling failed');
     } finally {

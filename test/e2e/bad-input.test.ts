@@ -389,7 +389,14 @@ describe('apex serve fed bad input over raw stdio', () => {
     }
     expect(recordedFailures.size).toBeGreaterThanOrEqual(10);
     for (const [id, code] of recordedFailures) expect(failed.get(id), `RequestFailed for ${id}`).toBe(code);
-    // The duplicate id 7 was refused without being recorded; the sleep behind id 7 is recorded once and completed.
+    // Messages that were not requests are recorded as rejected, with the code they were answered with.
+    const rejected = events
+      .filter((event) => event.type === 'MessageRejected')
+      .map((event) => event.data as { code: number; requestId?: unknown; bytes?: number });
+    expect(rejected.some((data) => data.code === -32700)).toBe(true);
+    expect(rejected.some((data) => data.code === INVALID_REQUEST && (data.bytes ?? 0) > LIMIT_BYTES)).toBe(true);
+    // The duplicate id 7 was refused (recorded as a rejected message, not a request); the sleep behind id 7 completed.
+    expect(rejected.some((data) => data.requestId === 7 && data.code === INVALID_REQUEST)).toBe(true);
     const sevens = events.filter((event) => (event.data as { requestId?: unknown }).requestId === 7);
     expect(typesOf(sevens.filter((event) => event.type.startsWith('Request')))).toEqual([
       'RequestReceived',

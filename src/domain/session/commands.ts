@@ -63,4 +63,13 @@ export type SessionCommand =
         readonly error: string;
       };
     }
-  | { readonly type: 'EndSession'; readonly data: { readonly reason: string } };
+  | { readonly type: 'EndSession'; readonly data: { readonly reason: string } }
+  | {
+      readonly type: 'RejectMessage';
+      readonly data: {
+        readonly code: number;
+        readonly reason: string;
+        readonly requestId?: RequestId;
+        readonly bytes?: number;
+      };
+    };

@@ -224,6 +224,8 @@ export const decideSession = (command: SessionCommand, state: SessionState): Dec
             : ({ type: 'ToolCallFailed', data: command.data } as const);
       return decideToolCallOutcome(request, command.data.tool, outcome);
     }
+    case 'RejectMessage':
+      return E.right([{ type: 'MessageRejected', data: definedOnly(command.data) }]);
     case 'EndSession': {
       // Every request still in flight gets its one terminal event before the session closes.
       const cancellations: SessionEvent[] = [...state.active.values()].map((request) => ({

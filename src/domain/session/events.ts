@@ -77,6 +77,16 @@ export const ToolCallFailed = defineEvent(
 
 export const SessionEnded = defineEvent('SessionEnded', 1, t.type({ reason: t.string }));
 
+/**
+ * A message that was not a valid request (not JSON, not JSON-RPC, too large, a reused id) and was
+ * answered with an error: not a request, but an auditor still sees that it arrived and how it was answered.
+ */
+export const MessageRejected = defineEvent(
+  'MessageRejected',
+  1,
+  withOptional({ code: t.number, reason: t.string }, { requestId: RequestIdCodec, bytes: t.number }),
+);
+
 export const SESSION_EVENT_DEFINITIONS = [
   SessionStarted,
   RequestReceived,
@@ -89,6 +99,7 @@ export const SESSION_EVENT_DEFINITIONS = [
   ToolCallSucceeded,
   ToolCallFailed,
   SessionEnded,
+  MessageRejected,
 ] as const;
 
 export type SessionEvent = EventOf<(typeof SESSION_EVENT_DEFINITIONS)[number]>;
