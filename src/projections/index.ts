@@ -20,6 +20,13 @@ export {
   healthStatusOf,
   UNHEALTHY_ERROR_RATE,
 } from './health-metrics.js';
+export {
+  type IncidentKind,
+  type IncidentsState,
+  type IncidentView,
+  incidentCounts,
+  incidentsProjection,
+} from './incidents.js';
 export { decodeRecorded, defineProjection, foldRecorded, type Projection, UndecodableEvent } from './projection.js';
 export {
   type ActiveRequestView,

@@ -79,9 +79,9 @@ describe('a session, over random command sequences', () => {
           if (event.type === 'RequestReceived') {
             expect(open.has(requestKey(event.data.requestId))).toBe(false);
             open.set(requestKey(event.data.requestId), { outcomes: 0 });
-          } else if (TERMINAL.has(event.type) && 'requestId' in event.data) {
+          } else if (TERMINAL.has(event.type) && 'requestId' in event.data && event.data.requestId !== undefined) {
             expect(open.delete(requestKey(event.data.requestId))).toBe(true);
-          } else if (OUTCOME.has(event.type) && 'requestId' in event.data) {
+          } else if (OUTCOME.has(event.type) && 'requestId' in event.data && event.data.requestId !== undefined) {
             const request = open.get(requestKey(event.data.requestId));
             expect(request).toBeDefined();
             if (request !== undefined) request.outcomes++;

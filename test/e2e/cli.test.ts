@@ -122,7 +122,7 @@ describe('the apex command line', () => {
     for (const command of [['serve'], ['verify'], ['report', 'balances']]) {
       const help = await apex(...command, '--help');
       expect(help.code).toBe(0);
-      expect(help.stdout).toContain('Example:');
+      expect(help.stdout).toMatch(/Examples?:/);
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Reads in bounded pages. Each page is its own gRPC read of at most READ_PAGE_SIZE events, so a
  * consumer that stops early never leaves a long read running, and memory stays bounded however
- * long the log is.
+ * long the log is. A page is collected whole before any of it is yielded, so a page that fails in
+ * a leader change is simply read again (within the failover window, see failover.ts).
  */
 import {
   BACKWARDS,
@@ -13,7 +14,11 @@ import {
   StreamNotFoundError,
 } from '@eventstore/db-client';
 import type { Direction, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../event-store.js';
+import { type FailoverPolicy, retryRead } from './failover.js';
 import { type EsdbRecordedEvent, isSystemEvent, toRecordedEvent } from './recorded-event.js';
+
+/** Reads outside a cluster: a node that does not answer is reported at once. */
+const NO_FAILOVER: FailoverPolicy = { windowMs: 0 };
 
 /** Events per read call; the server's own batches are smaller, so this only bounds one call's lifetime. */
 export const READ_PAGE_SIZE = 512;
@@ -34,6 +39,7 @@ export async function* readStreamPaged(
   client: EventStoreDBClient,
   stream: string,
   options: ReadStreamOptions = {},
+  failover: FailoverPolicy = NO_FAILOVER,
 ): AsyncGenerator<RecordedEvent> {
   const direction: Direction = options.direction ?? 'forwards';
   let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
@@ -41,12 +47,15 @@ export async function* readStreamPaged(
   if (typeof from === 'bigint' && from < 0n) return;
   while (remaining > 0) {
     const pageSize = Math.min(READ_PAGE_SIZE, remaining);
-    const page = await collectPage(
-      client.readStream(stream, {
-        direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
-        fromRevision: from,
-        maxCount: pageSize,
-      }),
+    const pageFrom = from;
+    const page = await retryRead(failover, `reading ${stream}`, () =>
+      collectPage(
+        client.readStream(stream, {
+          direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
+          fromRevision: pageFrom,
+          maxCount: pageSize,
+        }),
+      ),
     );
     for (const event of page) yield toRecordedEvent(event);
     const last = page.at(-1);
@@ -64,17 +73,21 @@ export async function* readStreamPaged(
 export async function* readAllPaged(
   client: EventStoreDBClient,
   options: ReadAllOptions = {},
+  failover: FailoverPolicy = NO_FAILOVER,
 ): AsyncGenerator<RecordedEvent> {
   const after = options.after ?? -1n;
   let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
   let cursor = after;
   while (remaining > 0) {
-    const page = await collectPage(
-      client.readAll({
-        direction: FORWARDS,
-        fromPosition: cursor < 0n ? START : { commit: cursor, prepare: cursor },
-        maxCount: READ_PAGE_SIZE,
-      }),
+    const pageAfter = cursor;
+    const page = await retryRead(failover, 'reading $all', () =>
+      collectPage(
+        client.readAll({
+          direction: FORWARDS,
+          fromPosition: pageAfter < 0n ? START : { commit: pageAfter, prepare: pageAfter },
+          maxCount: READ_PAGE_SIZE,
+        }),
+      ),
     );
     for (const event of page) {
       const position = event.position?.commit ?? -1n;
@@ -96,16 +109,22 @@ const TAIL_PAGE_SIZE = 32;
  * The last APEX event of $all, skipping the server's own events at the end of the log (statistics
  * and the like can be written after APEX's last event). Usually the first page of one holds it.
  */
-export const lastApexEvent = async (client: EventStoreDBClient): Promise<RecordedEvent | undefined> => {
+export const lastApexEvent = async (
+  client: EventStoreDBClient,
+  failover: FailoverPolicy = NO_FAILOVER,
+): Promise<RecordedEvent | undefined> => {
   const pageSize = TAIL_PAGE_SIZE;
   let cursor: bigint | undefined;
   for (;;) {
-    const page = await collectPage(
-      client.readAll({
-        direction: BACKWARDS,
-        fromPosition: cursor === undefined ? END : { commit: cursor, prepare: cursor },
-        maxCount: pageSize,
-      }),
+    const before = cursor;
+    const page = await retryRead(failover, 'reading the end of $all', () =>
+      collectPage(
+        client.readAll({
+          direction: BACKWARDS,
+          fromPosition: before === undefined ? END : { commit: before, prepare: before },
+          maxCount: pageSize,
+        }),
+      ),
     );
     const apexEvent = page.find(
       (event) => !isSystemEvent(event) && (cursor === undefined || (event.position?.commit ?? cursor) < cursor),

@@ -26,6 +26,14 @@ import { type PreparedAppend, type PreparedEvent, prepareAppend } from '../sqlit
 import { ConflictingEventIds } from '../sqlite/write-batch.js';
 import { decideAppend } from './append-decision.js';
 import { withChainFields } from './chain-metadata.js';
+import {
+  AppendOutcomeUnknown,
+  DEFAULT_FAILOVER_WINDOW_MS,
+  EventStoreUnavailable,
+  type FailoverPolicy,
+  FailoverWindow,
+  transientFailure,
+} from './failover.js';
 import { headAfter, type KnownHead, readHeadAt, readStreamHead, type StreamHeadCache } from './stream-heads.js';
 
 /** Attempts of an `any`/`stream_exists` append that keeps losing the race for the head to other writers. */
@@ -61,6 +69,7 @@ export class StreamAppender {
   constructor(
     private readonly client: EventStoreDBClient,
     private readonly heads: StreamHeadCache,
+    private readonly failover: FailoverPolicy = { windowMs: DEFAULT_FAILOVER_WINDOW_MS },
   ) {}
 
   /**
@@ -92,20 +101,40 @@ export class StreamAppender {
     await Promise.all(this.#queues.values());
   }
 
-  async #freshHead(stream: string): Promise<KnownHead> {
-    const head = await readStreamHead(this.client, stream);
+  /** A read the append needs, asked again through a leader change; nothing has been written by it. */
+  async #read<T>(window: FailoverWindow, stream: string, read: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await read();
+      } catch (error) {
+        await window.retryAfter(
+          error,
+          (description, cause) =>
+            new EventStoreUnavailable(
+              `the append to ${stream} was not written: reading the stream's head failed, and no EventStoreDB ` +
+                `leader answered within ${this.failover.windowMs} ms (${description})`,
+              { cause },
+            ),
+        );
+      }
+    }
+  }
+
+  async #freshHead(window: FailoverWindow, stream: string): Promise<KnownHead> {
+    const head = await this.#read(window, stream, () => readStreamHead(this.client, stream));
     this.heads.set(stream, head);
     return head;
   }
 
   async #append({ stream, expected, events }: PreparedAppend): Promise<AppendOutcome> {
+    const window = new FailoverWindow(this.failover);
     for (let attempt = 1; ; attempt += 1) {
       const cached = this.heads.get(stream);
-      let head = cached ?? (await this.#freshHead(stream));
+      let head = cached ?? (await this.#freshHead(window, stream));
       let decision = decideAppend(expected, head, events);
       // A remembered head can be behind the server; only a decision to write is safe to take from it.
       if (cached !== undefined && decision.kind !== 'extend_head' && decision.kind !== 'replay') {
-        head = await this.#freshHead(stream);
+        head = await this.#freshHead(window, stream);
         decision = decideAppend(expected, head, events);
       }
 
@@ -122,14 +151,15 @@ export class StreamAppender {
         case 'unknown_replay_position':
           throw new Error(`the head of ${stream} was read from the server but lacks positions`);
         case 'extend_head':
-          sent = await this.#send(stream, decision.base, events, true);
+          sent = await this.#sendUntilAnswered(window, stream, decision.base, events, true);
           break;
         case 'ask_server': {
+          const at = decision.expected;
           const base =
-            decision.expected === 'no_stream' ? 'no_stream' : await readHeadAt(this.client, stream, decision.expected);
+            at === 'no_stream' ? 'no_stream' : await this.#read(window, stream, () => readHeadAt(this.client, stream, at));
           if (base === undefined)
             return left(wrongExpectedVersion(stream, expected, head === 'no_stream' ? head : head.revision));
-          sent = await this.#send(stream, base, events, false);
+          sent = await this.#sendUntilAnswered(window, stream, base, events, false);
           break;
         }
       }
@@ -137,6 +167,46 @@ export class StreamAppender {
       const lostRaceForHead = expected === 'any' || (expected === 'stream_exists' && sent.actual !== 'no_stream');
       if (!lostRaceForHead || attempt >= MAX_APPEND_ATTEMPTS) {
         return left(wrongExpectedVersion(stream, expected, sent.actual));
+      }
+    }
+  }
+
+  /**
+   * Sends the write until the server answers it. When an attempt gets no answer (the leader went
+   * away, the connection dropped), the very same write — same ids, same hashes, same expected
+   * revision — is sent again, to whichever node leads by then: the server writes it if the first
+   * attempt was lost, or recognises its ids after `base` and answers with the stored result; the
+   * expected revision keeps it from landing anywhere else. So it is written once or not at all.
+   */
+  async #sendUntilAnswered(
+    window: FailoverWindow,
+    stream: string,
+    base: KnownHead,
+    events: readonly PreparedEvent[],
+    extendsHead: boolean,
+  ): Promise<SendOutcome> {
+    let maybeWritten = false;
+    const unanswered = (description: string, cause: unknown): Error => {
+      const what = `the append of ${events.length} event(s) to ${stream} at revision ${base === 'no_stream' ? 'no_stream' : base.revision}`;
+      return maybeWritten
+        ? new AppendOutcomeUnknown(
+            `${what} got no answer, and no EventStoreDB leader confirmed or refused it within ${this.failover.windowMs} ms ` +
+              `(${description}): it may have been written, once — never twice; read the stream before deciding again`,
+            { cause },
+          )
+        : new EventStoreUnavailable(
+            `${what} was not written: no EventStoreDB leader took it within ${this.failover.windowMs} ms (${description})`,
+            { cause },
+          );
+    };
+    for (;;) {
+      try {
+        return await this.#send(stream, base, events, extendsHead);
+      } catch (error) {
+        const failure = transientFailure(error);
+        if (failure === undefined && maybeWritten) throw unanswered(String(error), error);
+        if (failure === 'no_answer') maybeWritten = true;
+        await window.retryAfter(error, unanswered);
       }
     }
   }
@@ -154,10 +224,12 @@ export class StreamAppender {
     const linked = linkEvents(stream, base, events);
     const expectedRevision: AppendExpectedRevision = base === 'no_stream' ? NO_STREAM : base.revision;
     try {
+      // Only the leader may take it: a follower then names the leader (NotLeader) and the client
+      // reconnects there, instead of forwarding the write and keeping this connection to a follower.
       const result = await this.client.appendToStream(
         stream,
         linked.map(({ event }) => event),
-        { expectedRevision },
+        { expectedRevision, requiresLeader: true },
       );
       const position = result.position?.commit;
       if (position === undefined) throw new Error(`the append to ${stream} succeeded without reporting its position`);
