@@ -13,7 +13,14 @@ import {
 import type { EventStore, RecordedEvent } from '../store/event-store.js';
 import { openStore } from '../store/open-store.js';
 import { CliError } from './cli-error.js';
-import { exitQuietlyWhenReaderLeaves, type ReportFormat, renderCsv, renderPairs, renderTable, terminalWidth } from './render.js';
+import {
+  exitQuietlyWhenReaderLeaves,
+  type ReportFormat,
+  renderCsv,
+  renderPairs,
+  renderTable,
+  terminalWidth,
+} from './render.js';
 import {
   agentView,
   balancesView,
