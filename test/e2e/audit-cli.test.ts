@@ -1,6 +1,5 @@
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { copyFileSync, existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/store/event-store.js';
@@ -10,31 +9,14 @@ import {
   connectSdkClient,
   REPO_ROOT,
   readAllEvents,
+  runApex,
   writeConfig,
 } from '../support/apex-process.js';
 import { useTempDir } from '../support/sqlite-temp.js';
 
-const execFileAsync = promisify(execFile);
 const temp = useTempDir('audit-cli');
 
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const apex = async (...args: string[]): Promise<CliRun> => {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, cliArgs(...args), {
-      cwd: REPO_ROOT,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const apex = runApex;
 
 const AGENTS = {
   alice: { name: 'Alice', balance: '20', permissions: ['demo'] },

@@ -1,22 +1,11 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cliArgs, closeAndWaitForExit, connectSdkClient, REPO_ROOT, writeConfig } from '../support/apex-process.js';
+import { closeAndWaitForExit, connectSdkClient, runApex, writeConfig } from '../support/apex-process.js';
 import { useTempDir } from '../support/sqlite-temp.js';
 
-const execFileAsync = promisify(execFile);
 const temp = useTempDir('cli');
 
-const apex = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, cliArgs(...args), { cwd: REPO_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const apex = runApex;
 
 const CONFIG = {
   agents: {

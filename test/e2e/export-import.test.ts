@@ -1,7 +1,6 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { formatApx } from '../../src/domain/money.js';
 import { balancesProjection, evaluateAsOf } from '../../src/projections/index.js';
@@ -10,34 +9,24 @@ import { openEventStoreDbStore } from '../../src/store/eventstoredb/index.js';
 import { verifyExport } from '../../src/store/export-format.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { verifyChain } from '../../src/store/verify.js';
-import { cliArgs, closeAndWaitForExit, connectSdkClient, REPO_ROOT, writeConfig } from '../support/apex-process.js';
+import {
+  type CliRun,
+  cliArgs,
+  closeAndWaitForExit,
+  connectSdkClient,
+  REPO_ROOT,
+  runApex,
+  writeConfig,
+} from '../support/apex-process.js';
 import { startEsdbProtocolFake } from '../support/esdb-protocol-fake/index.js';
 import { useTempDir } from '../support/sqlite-temp.js';
 
-const execFileAsync = promisify(execFile);
 const temp = useTempDir('export-import');
 
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const apex = async (...args: string[]): Promise<CliResult> => {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, cliArgs(...args), {
-      cwd: REPO_ROOT,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const apex = runApex;
 
 /** Runs the CLI with `input` on its stdin. */
-const apexWithInput = (input: string, ...args: string[]): Promise<CliResult> =>
+const apexWithInput = (input: string, ...args: string[]): Promise<CliRun> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, cliArgs(...args), { cwd: REPO_ROOT });
     const stdout: Buffer[] = [];

@@ -1,30 +1,12 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { openSqliteCheckpointStore } from '../../src/store/sqlite/index.js';
-import {
-  cliArgs,
-  closeAndWaitForExit,
-  connectSdkClient,
-  REPO_ROOT,
-  readAllEvents,
-  writeConfig,
-} from '../support/apex-process.js';
+import { closeAndWaitForExit, connectSdkClient, readAllEvents, runApex, writeConfig } from '../support/apex-process.js';
 import { useTempDir } from '../support/sqlite-temp.js';
 
-const execFileAsync = promisify(execFile);
 const temp = useTempDir('replay');
 
-const apex = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, cliArgs(...args), { cwd: REPO_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const apex = runApex;
 
 const configWith = (echoPrice: string, recording: 'full' | 'names-only' = 'full') => ({
   agents: {

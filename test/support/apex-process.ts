@@ -1,10 +1,14 @@
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { RecordedEvent } from '../../src/store/event-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
+
+const execFileAsync = promisify(execFile);
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI_ENTRY = join(REPO_ROOT, 'src/cli/main.ts');
@@ -60,4 +64,24 @@ export const closeAndWaitForExit = async (client: Client, transport: StdioClient
   const pid = transport.pid;
   await client.close();
   while (pid !== null && isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+};
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `apex ARGS…` from source and collects its exit code and output (never throws on a non-zero exit). */
+export const runApex = async (...args: string[]): Promise<CliRun> => {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, cliArgs(...args), {
+      cwd: REPO_ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
 };
