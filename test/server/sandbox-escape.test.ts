@@ -62,9 +62,8 @@ describe('a PRE_TOOL hook that detects a sandbox escape attempt', () => {
       'ReservationReleased',
       'AgentSuspended',
     ]);
-    expect((events.find((event) => event.type === 'AgentSuspended')?.data as { reason: string }).reason).toBe(
-      'sandbox_escape',
-    );
+    const suspension = events.find((event) => event.type === 'AgentSuspended');
+    expect(suspension?.data).toMatchObject({ reason: 'sandbox_escape' });
     await context.close();
     await store.close();
   });
