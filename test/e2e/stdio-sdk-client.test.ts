@@ -40,7 +40,16 @@ const typesOf = (events: readonly RecordedEvent[]) => events.map((event) => even
 describe('apex serve over stdio, driven by the official SDK 1.x client', () => {
   const store = temp.file();
   let events: RecordedEvent[] = [];
-  const seen: { progress: number[]; updates: string[]; echoText?: string; cancelledError?: unknown } = {
+  const seen: {
+    progress: number[];
+    updates: string[];
+    echoText?: string;
+    cancelledError?: unknown;
+    prompts?: string[];
+    promptText?: string;
+    missingArgumentError?: unknown;
+    completions?: string[];
+  } = {
     progress: [],
     updates: [],
   };
@@ -83,6 +92,20 @@ describe('apex serve over stdio, driven by the official SDK 1.x client', () => {
       });
     // A later request proves the server still serves after the cancellation.
     await client.ping();
+    seen.prompts = (await client.listPrompts()).prompts.map((prompt) => prompt.name);
+    const prompt = await client.getPrompt({
+      name: 'task',
+      arguments: { task_type: 'analysis', description: 'Q3 spend' },
+    });
+    seen.promptText = (prompt.messages[0]?.content as { text: string }).text;
+    seen.missingArgumentError = await client
+      .getPrompt({ name: 'task', arguments: {} })
+      .catch((error: unknown) => error);
+    const completion = await client.complete({
+      ref: { type: 'ref/prompt', name: 'task' },
+      argument: { name: 'task_type', value: 'an' },
+    });
+    seen.completions = completion.completion.values;
     await closeAndWaitForExit(client, connected.transport);
     events = await readAllEvents(store);
   });
@@ -126,6 +149,15 @@ describe('apex serve over stdio, driven by the official SDK 1.x client', () => {
       'ToolCallFailed',
       'RequestCancelled',
     ]);
+  });
+
+  it('serves the task prompt in the agent persona, validates its arguments and completes them', () => {
+    expect(seen.prompts).toEqual(['task']);
+    expect(seen.promptText).toContain('You are Alice; your role: analyst.');
+    expect(seen.promptText).toContain('Explain every figure.');
+    expect(seen.promptText).toContain('Current task (analysis): Q3 spend');
+    expect((seen.missingArgumentError as { code: number }).code).toBe(-32602);
+    expect(seen.completions).toEqual(['analysis']);
   });
 
   it('notifies the subscriber when its ledger changes', () => {

@@ -47,7 +47,7 @@ const PROMPTS: readonly PromptDefinition[] = [
     ],
     render: (agent, args) =>
       [
-        `You are ${agent.name}, a ${agent.role}.`,
+        `You are ${agent.name}; your role: ${agent.role}.`,
         '',
         `Current task (${args.task_type}): ${args.description ?? 'as given by the user'}`,
         `Requirements: ${args.requirements ?? 'none stated'}`,
