@@ -8,6 +8,7 @@ import { openEventStoreDbStore, ReservedMetadataKeyError } from '../../src/store
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { verifyChain } from '../../src/store/verify.js';
 import { type EsdbProtocolFake, startEsdbProtocolFake } from '../support/esdb-protocol-fake/index.js';
+import { findRealEventStoreDb } from '../support/real-eventstoredb.js';
 import { describeEventStoreContract } from './contract.js';
 
 /** Opens the adapter on a protocol fake of its own; closing the store stops the fake. */
@@ -42,13 +43,17 @@ describeEventStoreContract('EventStoreDB adapter on a shared gRPC protocol fake 
   return openEventStoreDbStore((await sharedFake).connectionString);
 });
 
-const realServerUrl = process.env.APEX_ESDB_URL;
-if (realServerUrl === undefined || realServerUrl === '') {
-  describe.skip('EventStoreDB (real server) — skipped: APEX_ESDB_URL not set and no Docker engine here', () => {
+// A real server when one can be had (APEX_ESDB_URL, or KurrentDB in Docker via testcontainers); skipped, saying why, otherwise.
+const realServer = await findRealEventStoreDb();
+if (realServer.kind === 'absent') {
+  describe.skip(`EventStoreDB (real server) — skipped: ${realServer.reason}`, () => {
     describeEventStoreContract('real server', () => openEventStoreDbStore('esdb://127.0.0.1:2113?tls=false'));
   });
 } else {
-  describeEventStoreContract(`EventStoreDB (real server) at APEX_ESDB_URL`, () => openEventStoreDbStore(realServerUrl));
+  afterAll(() => realServer.stop());
+  describeEventStoreContract(`EventStoreDB (real server: ${realServer.source})`, () =>
+    openEventStoreDbStore(realServer.url),
+  );
 }
 
 const newEvent = (type: string, data: unknown, extra: Partial<NewEvent> = {}): NewEvent => ({
