@@ -3,7 +3,9 @@
  * like real traffic (per request: RequestReceived, FundsReserved, ToolCallSucceeded, ToolCallCharged,
  * RequestCompleted; 20 agents), then measures, in the same run:
  *   - the baseline: reading the whole log (`readAll`) and doing nothing with it;
- *   - rebuilding all four projections in one pass (combineProjections, runProjection from 0);
+ *   - rebuilding all four projections in one pass (combineProjections, runProjection from 0): what
+ *     `apex replay --rebuild` does before comparing;
+ *   - verifying every hash chain and the heads digest (what `apex verify` does);
  * and prints events/s and the peak RSS. Figures only, no assertions.
  *
  *   npx tsx bench/rebuild.ts [events]
@@ -24,6 +26,7 @@ import {
 } from '../src/projections/index.js';
 import type { NewEvent } from '../src/store/event-store.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { verifyChain } from '../src/store/verify.js';
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000);
 const AGENTS = 20;
@@ -145,6 +148,13 @@ await running.caughtUp;
 const rebuildSecs = seconds(started);
 console.log(`rebuild   4 projections, one pass:    ${rebuildSecs.toFixed(2)} s  (${rate(read, rebuildSecs)})`);
 await running.stop();
+
+started = performance.now();
+const report = await verifyChain(store);
+const verifySecs = seconds(started);
+console.log(
+  `verify    every chain + heads digest:  ${verifySecs.toFixed(2)} s  (${rate(read, verifySecs)}) ${report.ok ? 'ok' : 'BROKEN'}`,
+);
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 await store.close();
 rmSync(dir, { recursive: true, force: true });
