@@ -8,7 +8,7 @@
  * outcome is unknown is sent again *as it was* — the same event ids, hashes and exact expected
  * revision — so the server either writes it (it was lost) or recognises it by its ids (it had
  * landed) and answers with the original result. It is never written twice: the expected revision
- * lets it land only right after the head it was linked to. See docs/adr/0004-eventstoredb-adapter.md.
+ * lets it land only right after the head it was linked to. See docs/operations/eventstoredb.md.
  */
 import {
   CancelledError,
@@ -83,7 +83,8 @@ export class AppendOutcomeUnknown extends Error {
   override readonly name = 'AppendOutcomeUnknown';
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /** Waits 25 ms, then twice as long each time, up to a second. */
 const backoff = (retry: number): Promise<void> =>

@@ -156,7 +156,9 @@ export class StreamAppender {
         case 'ask_server': {
           const at = decision.expected;
           const base =
-            at === 'no_stream' ? 'no_stream' : await this.#read(window, stream, () => readHeadAt(this.client, stream, at));
+            at === 'no_stream'
+              ? 'no_stream'
+              : await this.#read(window, stream, () => readHeadAt(this.client, stream, at));
           if (base === undefined)
             return left(wrongExpectedVersion(stream, expected, head === 'no_stream' ? head : head.revision));
           sent = await this.#sendUntilAnswered(window, stream, base, events, false);
@@ -187,7 +189,8 @@ export class StreamAppender {
   ): Promise<SendOutcome> {
     let maybeWritten = false;
     const unanswered = (description: string, cause: unknown): Error => {
-      const what = `the append of ${events.length} event(s) to ${stream} at revision ${base === 'no_stream' ? 'no_stream' : base.revision}`;
+      const expecting = base === 'no_stream' ? 'no stream' : `revision ${base.revision}`;
+      const what = `the append of ${events.length} event(s) to ${stream} (expecting ${expecting})`;
       return maybeWritten
         ? new AppendOutcomeUnknown(
             `${what} got no answer, and no EventStoreDB leader confirmed or refused it within ${this.failover.windowMs} ms ` +

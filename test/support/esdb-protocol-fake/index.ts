@@ -14,11 +14,13 @@ import {
   supportedMethodsHandler,
 } from './cluster-services.js';
 import { GossipService, ServerFeaturesService, StreamsService } from './generated-protocol.js';
+import { type NodeRole, type NodeStats, standaloneNode } from './node-role.js';
 import { appendHandler, batchAppendHandler } from './streams-append.js';
 import { readHandler } from './streams-read.js';
 import { TransactionLog } from './transaction-log.js';
 
 export type { ClusterMember, NodeState } from './cluster-services.js';
+export type { Endpoint, LeaderView, NodeRole, NodeStats } from './node-role.js';
 export { TransactionLog } from './transaction-log.js';
 
 const HOST = '127.0.0.1';
@@ -26,12 +28,19 @@ const HOST = '127.0.0.1';
 export interface EsdbProtocolFakeOptions {
   /** Advertise Streams.BatchAppend, as real servers do (default); false makes the client use Streams.Append. */
   readonly batchAppend?: boolean;
-  /** Write a `$settings` event first, as a fresh server does, so that $all starts with a system event (default true). */
+  /**
+   * Write a `$settings` event first, as a fresh server does, so that $all starts with a system
+   * event (default: true for a log of its own, false for a log given in `log`).
+   */
   readonly seedSystemEvents?: boolean;
   /** Report positions on stream reads, as servers since 22.10 do (default true). */
   readonly positionsOnStreamReads?: boolean;
   /** What Gossip.Read answers; defaults to this node alone, leader and alive. */
   readonly clusterView?: (self: { readonly address: string; readonly port: number }) => readonly ClusterMember[];
+  /** The transaction log to serve; several fakes given one log stand for the nodes of one cluster. */
+  readonly log?: TransactionLog;
+  /** Whether this node leads, where the leader is, how replies go out; defaults to a node on its own. */
+  readonly node?: NodeRole;
 }
 
 export interface EsdbProtocolFake {
@@ -41,6 +50,8 @@ export interface EsdbProtocolFake {
   /** `esdb+discover://127.0.0.1:PORT?tls=false`: the client first asks Gossip.Read for the leader. */
   readonly discoveryConnectionString: string;
   readonly log: TransactionLog;
+  /** What this node served: writes committed or forwarded, refusals, replies dropped. */
+  readonly stats: NodeStats;
   /** Writes an event to a `$`-stream, as the server itself does (stats, settings, links). */
   appendSystemEvent(stream: string, type: string): void;
   /** Stops serving; open calls are cancelled. */
@@ -68,8 +79,9 @@ const bind = (server: Server): Promise<number> =>
   );
 
 export const startEsdbProtocolFake = async (options: EsdbProtocolFakeOptions = {}): Promise<EsdbProtocolFake> => {
-  const log = new TransactionLog();
-  if (options.seedSystemEvents ?? true) appendSystemEvent(log, '$settings', '$settings');
+  const log = options.log ?? new TransactionLog();
+  if (options.seedSystemEvents ?? options.log === undefined) appendSystemEvent(log, '$settings', '$settings');
+  const node = options.node ?? standaloneNode();
 
   const instanceId = randomUUID();
   let self = { address: HOST, port: 0 };
@@ -79,9 +91,9 @@ export const startEsdbProtocolFake = async (options: EsdbProtocolFakeOptions = {
 
   const server = new Server();
   server.addService(StreamsService, {
-    read: readHandler(log, { positionsOnStreamReads: options.positionsOnStreamReads ?? true }),
-    append: appendHandler(log),
-    ...(options.batchAppend === false ? {} : { batchAppend: batchAppendHandler(log) }),
+    read: readHandler(log, { positionsOnStreamReads: options.positionsOnStreamReads ?? true }, node),
+    append: appendHandler(log, node),
+    ...(options.batchAppend === false ? {} : { batchAppend: batchAppendHandler(log, node) }),
   });
   server.addService(GossipService, { read: gossipReadHandler(() => clusterView(self)) });
   server.addService(ServerFeaturesService, {
@@ -95,6 +107,7 @@ export const startEsdbProtocolFake = async (options: EsdbProtocolFakeOptions = {
     connectionString: `esdb://${HOST}:${port}?tls=false`,
     discoveryConnectionString: `esdb+discover://${HOST}:${port}?tls=false`,
     log,
+    stats: node.stats,
     appendSystemEvent: (stream, type) => appendSystemEvent(log, stream, type),
     stop: async () => {
       server.forceShutdown();

@@ -20,6 +20,7 @@ import {
   Status,
   WrongExpectedVersion,
 } from './generated-protocol.js';
+import { admitWrite, countWrite, type NodeRole, notLeaderError, notReadyError, SERVER_NOT_READY } from './node-role.js';
 import type { AppendOutcome, ProposedEvent, TransactionLog, WireExpectedRevision } from './transaction-log.js';
 import { expectedRevisionOf, grpcError, proposedEventOf, streamIdentifier, streamNameOf, uuidOf } from './wire.js';
 
@@ -56,7 +57,7 @@ const appendResponse = (outcome: AppendOutcome, expected: WireExpectedRevision):
 };
 
 export const appendHandler =
-  (log: TransactionLog) =>
+  (log: TransactionLog, node: NodeRole) =>
   (call: ServerReadableStream<AppendRequest, AppendResponse>, callback: sendUnaryData<AppendResponse>): void => {
     let write: PendingWrite | undefined;
     let violation: unknown;
@@ -83,7 +84,21 @@ export const appendHandler =
         callback(grpcError(status.INVALID_ARGUMENT, describe(violation ?? 'no append options were sent')));
         return;
       }
-      callback(null, appendResponse(log.append(write.stream, write.expected, write.events), write.expected));
+      const admission = admitWrite(node, call.metadata);
+      if (admission.kind === 'not_leader') {
+        node.stats.notLeaderRefusals += 1;
+        callback(notLeaderError(admission.leader));
+        return;
+      }
+      if (admission.kind === 'not_ready') {
+        node.stats.notReadyRefusals += 1;
+        callback(notReadyError());
+        return;
+      }
+      const outcome = log.append(write.stream, write.expected, write.events);
+      countWrite(node, admission, outcome);
+      const { expected } = write;
+      node.deliver(() => callback(null, appendResponse(outcome, expected)));
     });
   };
 
@@ -138,39 +153,74 @@ const batchAppendResponse = (
   return response.setSuccess(success.setCurrentRevision(outcome.lastRevision.toString()).setPosition(position));
 };
 
-const badRequest = (request: BatchAppendRequest, error: unknown): BatchAppendResponse => {
+/**
+ * A node without a leader answers a batched write with a status that has a message, no code and
+ * an empty message as details (so the client cannot map it to one of its errors).
+ */
+const notReadyResponse = (request: BatchAppendRequest, stream: string): BatchAppendResponse =>
+  new BatchAppendResp()
+    .setCorrelationId(request.getCorrelationId())
+    .setStreamIdentifier(streamIdentifier(stream))
+    .setError(new Status().setMessage(SERVER_NOT_READY).setDetails(packed(new GoogleEmpty(), 'google.protobuf.Empty')));
+
+/** The server names the stream in every reply; the client reads it from error replies too. */
+const badRequest = (request: BatchAppendRequest, stream: string | undefined, error: unknown): BatchAppendResponse => {
   const details = new Status()
     .setCode(Code.INVALID_ARGUMENT)
     .setMessage(describe(error))
     .setDetails(packed(new Empty(), 'event_store.client.BadRequest'));
-  return new BatchAppendResp().setCorrelationId(request.getCorrelationId()).setError(details);
+  const response = new BatchAppendResp().setCorrelationId(request.getCorrelationId()).setError(details);
+  return stream === undefined ? response : response.setStreamIdentifier(streamIdentifier(stream));
 };
 
 export const batchAppendHandler =
-  (log: TransactionLog) =>
+  (log: TransactionLog, node: NodeRole) =>
   (call: ServerDuplexStream<BatchAppendRequest, BatchAppendResponse>): void => {
     const pending = new Map<string, PendingWrite>();
+    /** A refusal with the leader's endpoint ends the whole call, as the server's exception does. */
+    let refused = false;
     call.on('data', (request: BatchAppendRequest) => {
+      if (refused) return;
       let correlation = '';
+      let stream: string | undefined;
       try {
         correlation = uuidOf(request.getCorrelationId());
         let write = pending.get(correlation);
+        stream = write?.stream;
         if (write === undefined) {
           const options = request.getOptions();
           if (options === undefined) throw new Error('the first request of a batch must carry the options');
           const expected = expectedRevisionOf(options, () =>
             options.hasStreamPosition() ? options.getStreamPosition() : undefined,
           );
-          write = { stream: streamNameOf(options.getStreamIdentifier()), expected, events: [] };
+          stream = streamNameOf(options.getStreamIdentifier());
+          write = { stream, expected, events: [] };
           pending.set(correlation, write);
         }
         write.events.push(...request.getProposedMessagesList().map(proposedEventOf));
         if (!request.getIsFinal()) return;
         pending.delete(correlation);
-        call.write(batchAppendResponse(request, write, log.append(write.stream, write.expected, write.events)));
+        const admission = admitWrite(node, call.metadata);
+        if (admission.kind === 'not_leader') {
+          node.stats.notLeaderRefusals += 1;
+          refused = true;
+          call.emit('error', notLeaderError(admission.leader));
+          return;
+        }
+        if (admission.kind === 'not_ready') {
+          node.stats.notReadyRefusals += 1;
+          call.write(notReadyResponse(request, write.stream));
+          return;
+        }
+        const outcome = log.append(write.stream, write.expected, write.events);
+        countWrite(node, admission, outcome);
+        const reply = batchAppendResponse(request, write, outcome);
+        node.deliver(() => {
+          if (!call.cancelled && !call.writableEnded) call.write(reply);
+        });
       } catch (error) {
         pending.delete(correlation);
-        call.write(badRequest(request, error));
+        call.write(badRequest(request, stream, error));
       }
     });
     call.on('end', () => call.end());

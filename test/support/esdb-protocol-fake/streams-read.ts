@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ServerWritableStream, status } from '@grpc/grpc-js';
 import { ReadReq, type ReadRequest, ReadResp, type ReadResponse } from './generated-protocol.js';
+import { type NodeRole, notLeaderError, notReadyError, requiresLeader } from './node-role.js';
 import type { LogRecord, TransactionLog } from './transaction-log.js';
 import {
   grpcError,
@@ -163,7 +164,22 @@ const subscribeToAll = async (
   }
 };
 
-const serveRead = async (log: TransactionLog, behaviour: ReadBehaviour, call: ReadCall): Promise<void> => {
+/** Any node serves reads, unless the call insists on the leader (`requires-leader: true`). */
+const refusalOfRead = (node: NodeRole, call: ReadCall) => {
+  if (!requiresLeader(call.metadata)) return undefined;
+  const leader = node.leader();
+  if (leader === 'self') return undefined;
+  if (leader === 'none') return notReadyError();
+  node.stats.notLeaderRefusals += 1;
+  return notLeaderError(leader);
+};
+
+const serveRead = async (log: TransactionLog, behaviour: ReadBehaviour, node: NodeRole, call: ReadCall) => {
+  const refusal = refusalOfRead(node, call);
+  if (refusal !== undefined) {
+    call.emit('error', refusal);
+    return;
+  }
   const options = call.request.getOptions();
   if (options === undefined) throw new ProtocolViolation('read options are required');
   if (options.getFilterOptionCase() === FilterOptionCase.FILTER) {
@@ -188,9 +204,9 @@ const serveRead = async (log: TransactionLog, behaviour: ReadBehaviour, call: Re
 };
 
 export const readHandler =
-  (log: TransactionLog, behaviour: ReadBehaviour) =>
+  (log: TransactionLog, behaviour: ReadBehaviour, node: NodeRole) =>
   (call: ReadCall): void => {
-    serveRead(log, behaviour, call).catch((error: unknown) => {
+    serveRead(log, behaviour, node, call).catch((error: unknown) => {
       const details = error instanceof Error ? error.message : String(error);
       const code = error instanceof ProtocolViolation ? status.INVALID_ARGUMENT : status.INTERNAL;
       if (!call.cancelled) call.emit('error', grpcError(code, details));
