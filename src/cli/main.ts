@@ -9,6 +9,8 @@ import { type ImportOptions, importLog } from './import.js';
 import { type ReplayFormat, type ReplayOptions, replay } from './replay.js';
 import { type ReportFormat, type ReportKind, type ReportOptions, runReport } from './report.js';
 import { serve } from './serve.js';
+import { serveHttp } from './serve-http.js';
+import { createToken, type TokenCreateOptions } from './token.js';
 import { verify } from './verify.js';
 
 const formatOption = (value: string): ReportFormat => {
@@ -31,7 +33,9 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('Serve MCP on stdin/stdout for one agent; logs go to stderr.')
+  .description(
+    'Serve MCP on stdin/stdout for one agent, or with --http over Streamable HTTP for every agent with a token; logs go to stderr.',
+  )
   .option(
     '-c, --config <file>',
     'configuration file (agents, tools, toolsets, limits) [env: APEX_CONFIG]',
@@ -44,15 +48,46 @@ program
   )
   .option(
     '-a, --agent <id>',
-    'the agent this process acts for (default: the only configured agent) [env: APEX_AGENT]',
+    'the agent this process acts for (default: the only configured agent); with --http, the agent of requests without a token (loopback only) [env: APEX_AGENT]',
     process.env.APEX_AGENT,
+  )
+  .option(
+    '--http <host:port>',
+    'serve MCP over Streamable HTTP at http://HOST:PORT/mcp (host defaults to 127.0.0.1; port 0 picks one) [env: APEX_HTTP]',
+    process.env.APEX_HTTP,
   )
   .addHelpText(
     'after',
-    '\nExample:\n  apex serve --config examples/apex.config.json --agent alice --store sqlite:./apex-data/events.db',
+    `
+Examples:
+  apex serve --config examples/apex.config.json --agent alice --store sqlite:./apex-data/events.db
+  apex serve --config apex.config.json --http 127.0.0.1:8080      # bearer tokens from the config's "tokens"`,
   )
-  .action(async (options: { config?: string; store: string; agent?: string }) => {
-    await serve(options);
+  .action(async (options: { config?: string; store: string; agent?: string; http?: string }) => {
+    const { http, ...rest } = options;
+    if (http === undefined) await serve(rest);
+    else await serveHttp({ ...rest, http });
+  });
+
+program
+  .command('token')
+  .description('Bearer tokens for apex serve --http.')
+  .exitOverride(exitTwoOnUsageError)
+  .command('create <agent>')
+  .description(
+    'Create a bearer token for AGENT: prints it once (stdout), records TokenIssued (hash prefix only) and shows the hash to add to the configuration.',
+  )
+  .option('-c, --config <file>', 'check that AGENT is configured here [env: APEX_CONFIG]', process.env.APEX_CONFIG)
+  .option('-s, --store <url>', 'event store URL [env: APEX_STORE]', process.env.APEX_STORE ?? DEFAULT_STORE_URL)
+  .option('--json', 'print {agent, token, hash, tokenHashPrefix} as one JSON line instead')
+  .addHelpText(
+    'after',
+    `
+Example:
+  apex token create alice --config apex.config.json > alice.token    # then add the printed hash to "tokens"`,
+  )
+  .action(async (agent: string, options: TokenCreateOptions) => {
+    await createToken(agent, options);
   });
 
 program

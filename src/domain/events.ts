@@ -1,18 +1,20 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
+import { ACCESS_EVENT_DEFINITIONS, type AccessEvent } from './access/events.js';
 import type { EventDefinition } from './event-definition.js';
 import { LEDGER_EVENT_DEFINITIONS, type LedgerEvent } from './ledger/events.js';
 import { MEMORY_EVENT_DEFINITIONS, type MemoryEvent } from './memory/events.js';
 import { SECURITY_EVENT_DEFINITIONS, type SecurityEvent } from './security/events.js';
 import { SESSION_EVENT_DEFINITIONS, type SessionEvent } from './session/events.js';
 
+export type { AccessEvent } from './access/events.js';
 export type { LedgerEvent } from './ledger/events.js';
 export type { MemoryEvent } from './memory/events.js';
 export type { SecurityEvent } from './security/events.js';
 export type { SessionEvent } from './session/events.js';
 
 /** Every event APEX writes. */
-export type DomainEvent = LedgerEvent | SessionEvent | SecurityEvent | MemoryEvent;
+export type DomainEvent = LedgerEvent | SessionEvent | SecurityEvent | MemoryEvent | AccessEvent;
 export type DomainEventType = DomainEvent['type'];
 
 const ALL_DEFINITIONS: readonly EventDefinition[] = [
@@ -20,6 +22,7 @@ const ALL_DEFINITIONS: readonly EventDefinition[] = [
   ...SESSION_EVENT_DEFINITIONS,
   ...SECURITY_EVENT_DEFINITIONS,
   ...MEMORY_EVENT_DEFINITIONS,
+  ...ACCESS_EVENT_DEFINITIONS,
 ];
 
 /** The stored form of an event: current schema version, JSON-ready data (money as decimal strings). */

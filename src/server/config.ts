@@ -24,6 +24,15 @@ export type Toolset = (typeof TOOLSETS)[number];
 
 const PositiveInt = t.refinement(t.number, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
 
+const PositiveNumber = t.refinement(t.number, (n) => Number.isFinite(n) && n > 0, 'a positive number');
+
+/** A bearer token's SHA-256 as `apex token create` prints it: `sha256:` and 64 hex digits. */
+const TokenHash = t.refinement(
+  t.string,
+  (s) => /^(sha256:)?[0-9a-fA-F]{64}$/.test(s),
+  'a token hash: "sha256:" and 64 hex digits (apex token create prints it)',
+);
+
 const AgentIdKey = t.refinement(t.string, isValidId, 'an agent id (letters, digits, _ . @ -; at most 128)');
 
 /** An object codec that also refuses keys it does not know, so a typo in a config is an error, not a no-op. */
@@ -48,6 +57,13 @@ const closedObject = <R extends t.Props, O extends t.Props>(name: string, requir
 
 const PriceConfig = closedObject('Price', {}, { perCall: Amount, perSecond: Amount });
 
+/** Per-agent HTTP rate limits: a token bucket of requests, and caps on requests in flight and on open sessions. */
+const RateLimitConfig = closedObject(
+  'RateLimit',
+  {},
+  { requestsPerSecond: PositiveNumber, burst: PositiveInt, maxConcurrentCalls: PositiveInt, maxSessions: PositiveInt },
+);
+
 const AgentConfig = closedObject(
   'Agent',
   { name: t.string },
@@ -57,6 +73,7 @@ const AgentConfig = closedObject(
     balance: Amount,
     debtLimit: Amount,
     permissions: t.array(t.string),
+    rateLimit: RateLimitConfig,
   },
 );
 
@@ -81,7 +98,21 @@ const LimitsConfig = closedObject(
     maxMessageBytes: PositiveInt,
     inputBufferBytes: PositiveInt,
     concurrency: PositiveInt,
+    rateLimit: RateLimitConfig,
   },
+);
+
+/** A browser origin, as its `Origin` header spells it: scheme://host[:port], no path. */
+const OriginString = t.refinement(
+  t.string,
+  (s) => /^https?:\/\/[^/\s?#]+$/i.test(s),
+  'an origin (https://host[:port])',
+);
+
+const HttpConfig = closedObject(
+  'Http',
+  {},
+  { allowedOrigins: t.array(OriginString), sessionIdleMs: PositiveInt, keepAliveMs: PositiveInt },
 );
 
 const RecordingConfig = closedObject(
@@ -100,6 +131,8 @@ const ConfigFile = closedObject(
     toolsets: t.array(t.keyof({ demo: null })),
     limits: LimitsConfig,
     recording: RecordingConfig,
+    tokens: t.record(AgentIdKey, t.array(TokenHash)),
+    http: HttpConfig,
   },
 );
 
@@ -112,7 +145,32 @@ export interface AgentSettings {
   readonly balance: bigint;
   readonly debtLimit: bigint;
   readonly permissions: readonly string[];
+  /** Overrides `limits.rateLimit` for this agent (HTTP only). */
+  readonly rateLimit?: RateLimitSettings;
 }
+
+export interface RateLimitSettings {
+  readonly requestsPerSecond: number;
+  readonly burst: number;
+  readonly maxConcurrentCalls: number;
+  /** HTTP sessions one agent may hold open at once (each is a connection and a session stream in memory). */
+  readonly maxSessions: number;
+}
+
+/** HTTP defaults: generous for one agent, yet a runaway client cannot starve the others. */
+export const DEFAULT_RATE_LIMIT: RateLimitSettings = {
+  requestsPerSecond: 50,
+  burst: 100,
+  maxConcurrentCalls: 16,
+  maxSessions: 32,
+};
+
+export const DEFAULT_HTTP = {
+  /** An HTTP session with no request for this long is ended (recorded as SessionEnded). */
+  sessionIdleMs: 30 * 60_000,
+  /** SSE comment frames this often keep proxies from closing a quiet stream. */
+  keepAliveMs: 15_000,
+} as const;
 
 export interface ToolSettings {
   readonly price: { readonly perCall: bigint; readonly perSecond: bigint };
@@ -132,8 +190,17 @@ export interface ApexConfig {
     readonly maxMessageBytes: number;
     readonly inputBufferBytes: number;
     readonly concurrency: number;
+    readonly rateLimit: RateLimitSettings;
   };
   readonly recording: { readonly params: 'full' | 'names-only' | 'none' };
+  /** Bearer tokens by the lowercase hex SHA-256 of the token: the agent each one acts for. */
+  readonly tokens: ReadonlyMap<string, string>;
+  readonly http: {
+    /** Origins (scheme://host[:port]) allowed besides loopback ones. */
+    readonly allowedOrigins: readonly string[];
+    readonly sessionIdleMs: number;
+    readonly keepAliveMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -154,11 +221,35 @@ const describeError = (error: t.ValidationError): string => {
   return `${path}: expected ${expected}, got ${JSON.stringify(error.value) ?? 'nothing'}`;
 };
 
+/** `tokens` by hash, refusing a token listed for an unknown agent or for two agents. */
+const tokensByHash = (
+  tokens: Readonly<Record<string, readonly string[]>>,
+  agents: ReadonlyMap<string, AgentSettings>,
+): E.Either<ConfigError, ReadonlyMap<string, string>> => {
+  const byHash = new Map<string, string>();
+  for (const [agent, hashes] of Object.entries(tokens)) {
+    if (!agents.has(agent)) {
+      return E.left(new ConfigError(`invalid configuration:\n  tokens.${agent}: no agent "${agent}" in "agents"`));
+    }
+    for (const hash of hashes) {
+      const hex = hash.replace(/^sha256:/, '').toLowerCase();
+      const owner = byHash.get(hex);
+      if (owner !== undefined && owner !== agent) {
+        return E.left(
+          new ConfigError(`invalid configuration:\n  tokens.${agent}: a token hash also listed for "${owner}"`),
+        );
+      }
+      byHash.set(hex, agent);
+    }
+  }
+  return E.right(byHash);
+};
+
 export const parseConfig = (input: unknown): E.Either<ConfigError, ApexConfig> =>
   pipe(
     ConfigFile.decode(input),
     E.mapLeft((errors) => new ConfigError(`invalid configuration:\n  ${errors.map(describeError).join('\n  ')}`)),
-    E.map((file): ApexConfig => {
+    E.chain((file) => {
       const agents = new Map<string, AgentSettings>();
       for (const [id, agent] of Object.entries(file.agents ?? {})) {
         agents.set(id, {
@@ -169,6 +260,9 @@ export const parseConfig = (input: unknown): E.Either<ConfigError, ApexConfig> =
           balance: agent.balance ?? 0n,
           debtLimit: agent.debtLimit ?? 0n,
           permissions: agent.permissions ?? [],
+          ...(agent.rateLimit === undefined
+            ? {}
+            : { rateLimit: { ...DEFAULT_RATE_LIMIT, ...file.limits?.rateLimit, ...agent.rateLimit } }),
         });
       }
       const tools = new Map<string, ToolSettings>();
@@ -178,13 +272,24 @@ export const parseConfig = (input: unknown): E.Either<ConfigError, ApexConfig> =
           price: { perCall: tool.price?.perCall ?? 0n, perSecond: tool.price?.perSecond ?? 0n },
         });
       }
-      return {
-        agents,
-        tools,
-        toolsets: file.toolsets ?? [],
-        limits: { ...DEFAULT_LIMITS, ...file.limits },
-        recording: { params: file.recording?.params ?? 'full' },
-      };
+      return pipe(
+        tokensByHash(file.tokens ?? {}, agents),
+        E.map(
+          (tokens): ApexConfig => ({
+            agents,
+            tools,
+            toolsets: file.toolsets ?? [],
+            limits: {
+              ...DEFAULT_LIMITS,
+              ...file.limits,
+              rateLimit: { ...DEFAULT_RATE_LIMIT, ...file.limits?.rateLimit },
+            },
+            recording: { params: file.recording?.params ?? 'full' },
+            tokens,
+            http: { allowedOrigins: [], ...DEFAULT_HTTP, ...file.http },
+          }),
+        ),
+      );
     }),
   );
 

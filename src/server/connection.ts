@@ -53,8 +53,12 @@ export interface ConnectionOptions {
   readonly transport: 'stdio' | 'http';
   readonly agent: string;
   readonly sessionId: string;
-  /** Hands a message to the transport; called only after the events it acknowledges are durable. */
-  readonly send: (message: OutgoingMessage) => void;
+  /**
+   * Hands a message to the transport; called only after the events it acknowledges are durable.
+   * `relatedRequestId` names the request a notification belongs to (progress, logs), so HTTP can
+   * send it on that request's stream; stdio has one stream and ignores it.
+   */
+  readonly send: (message: OutgoingMessage, relatedRequestId?: RequestId) => void;
 }
 
 type LifecycleState = 'awaiting_initialize' | 'initialized';
@@ -169,13 +173,13 @@ export class McpConnection {
     this.sendError(id, error);
   }
 
-  notify(method: string, params: Record<string, unknown>): void {
-    if (!this.closed) this.options.send({ jsonrpc: '2.0', method, params });
+  notify(method: string, params: Record<string, unknown>, relatedRequestId?: RequestId): void {
+    if (!this.closed) this.options.send({ jsonrpc: '2.0', method, params }, relatedRequestId);
   }
 
-  private log(level: LogLevel, data: unknown): void {
+  private log(level: LogLevel, data: unknown, relatedRequestId?: RequestId): void {
     if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.logLevel)) return;
-    this.notify('notifications/message', { level, logger: 'apex', data });
+    this.notify('notifications/message', { level, logger: 'apex', data }, relatedRequestId);
   }
 
   private metadataFor(correlationId: string | undefined): EventMetadata {
@@ -294,8 +298,8 @@ export class McpConnection {
       clientCapabilities: this.clientCapabilities,
       active,
       progressToken: typeof progressToken === 'string' || typeof progressToken === 'number' ? progressToken : undefined,
-      notify: (method, notificationParams) => this.notify(method, notificationParams),
-      log: (level, data) => this.log(level, data),
+      notify: (method, notificationParams) => this.notify(method, notificationParams, active.id),
+      log: (level, data) => this.log(level, data, active.id),
       recordInSession: (command) => this.record(command, active.correlationId),
       metadata: () => this.metadataFor(active.correlationId),
     };

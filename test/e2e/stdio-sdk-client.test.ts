@@ -97,7 +97,8 @@ describe('apex serve over stdio, driven by the official SDK 1.x client', () => {
       name: 'task',
       arguments: { task_type: 'analysis', description: 'Q3 spend' },
     });
-    seen.promptText = (prompt.messages[0]?.content as { text: string }).text;
+    const content = prompt.messages[0]?.content;
+    seen.promptText = content?.type === 'text' ? content.text : undefined;
     seen.missingArgumentError = await client
       .getPrompt({ name: 'task', arguments: {} })
       .catch((error: unknown) => error);

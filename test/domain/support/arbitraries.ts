@@ -92,7 +92,7 @@ const arbitraries: { [Type in DomainEventType]: fc.Arbitrary<Extract<DomainEvent
   RequestRateLimited: fc.record(
     {
       agent: text,
-      limit: fc.constantFrom('requests_per_second', 'concurrent_calls'),
+      limit: fc.constantFrom('requests_per_second', 'concurrent_calls', 'open_sessions'),
       retryAfterMs: durationMs,
       httpMethod: text,
       sessionId: text,

@@ -1,0 +1,367 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
+import type { RateLimitKind } from '../../domain/access/events.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/protocol-version.js';
+import { internalError, invalidRequest } from '../../protocol/rpc-errors.js';
+import type { IncomingMessage, OutgoingMessage } from '../connection.js';
+import type { ServerContext } from '../server-context.js';
+import {
+  accepts,
+  type HttpRequestFacts,
+  headerOf,
+  httpRefusal,
+  mediaTypeOf,
+  sendJson,
+  sendRpcError,
+} from './http-responses.js';
+import { HttpSession, type ResponseSink, type Resumption } from './http-session.js';
+import type { Admission, AgentRateLimits, CallAdmission } from './rate-limits.js';
+import { receiveMessage } from './receive-message.js';
+import type { Refusals } from './refusals.js';
+import { SessionRegistry } from './session-registry.js';
+
+export interface McpEndpointOptions {
+  readonly context: ServerContext;
+  readonly refusals: Refusals;
+  readonly rateLimits: AgentRateLimits;
+  readonly maxBodyBytes: number;
+  readonly keepAliveMs: number;
+  readonly sessionIdleMs: number;
+}
+
+type RequestMessage = Extract<IncomingMessage, { kind: 'request' }>;
+
+/** What the client can read: MCP clients must accept both, but a plain one may accept only JSON. */
+interface Acceptance {
+  readonly json: boolean;
+  readonly sse: boolean;
+}
+
+const SESSION_HEADER = 'mcp-session-id';
+const PROTOCOL_VERSION_HEADER = 'mcp-protocol-version';
+
+/** While draining, a client is told to come back after this long (it reaches the next instance). */
+const DRAINING_RETRY_AFTER_S = '5';
+
+const SESSION_NOT_FOUND =
+  'Session not found: it ended or never existed. Send initialize without an Mcp-Session-Id header to start a new one.';
+
+/** Requests whose handling may send notifications first (progress, logs): they get an SSE stream when the client takes one. */
+const mayNotify = (message: RequestMessage): boolean => {
+  if (message.method === 'tools/call') return true;
+  const meta = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta;
+  return meta?.progressToken !== undefined;
+};
+
+/**
+ * The MCP endpoint of the Streamable HTTP transport (revision 2025-11-25): POST carries client
+ * messages, GET opens the session's server-to-client stream, DELETE ends the session. The agent
+ * is already authenticated; this enforces sessions (each bound to its agent), headers, body
+ * limits and the agent's rate limits, and hands messages to the session's McpConnection.
+ */
+export class McpEndpoint {
+  private readonly sessions: SessionRegistry;
+  private readonly refusals: Refusals;
+  private draining = false;
+
+  constructor(private readonly options: McpEndpointOptions) {
+    this.sessions = new SessionRegistry(options.sessionIdleMs, options.context.logger);
+    this.refusals = options.refusals;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  async handle(request: HttpRequest, response: ServerResponse, agent: string, facts: HttpRequestFacts): Promise<void> {
+    switch (request.method) {
+      case 'POST':
+        return this.post(request, response, agent, facts);
+      case 'GET':
+        return this.openStream(request, response, agent, facts);
+      case 'DELETE':
+        return this.endSession(request, response, agent, facts);
+      default:
+        sendRpcError(response, 405, httpRefusal('Method Not Allowed: use POST, GET or DELETE on /mcp'), {
+          headers: { Allow: 'GET, POST, DELETE' },
+        });
+    }
+  }
+
+  /** Stops taking sessions and ends every open one, letting in-flight requests finish (up to the grace period). */
+  async drain(reason: string): Promise<void> {
+    this.draining = true;
+    await this.sessions.endAll(reason);
+  }
+
+  private async post(request: HttpRequest, response: ServerResponse, agent: string, facts: HttpRequestFacts) {
+    const accept = headerOf(request, 'accept');
+    const acceptance: Acceptance = {
+      json: accepts(accept, 'application/json'),
+      sse: accepts(accept, 'text/event-stream'),
+    };
+    if (!acceptance.json && !acceptance.sse) {
+      sendRpcError(
+        response,
+        406,
+        httpRefusal('Not Acceptable: the Accept header must list application/json and text/event-stream'),
+      );
+      return;
+    }
+    if (mediaTypeOf(headerOf(request, 'content-type')) !== 'application/json') {
+      sendRpcError(response, 415, httpRefusal('Unsupported Media Type: POST a JSON-RPC message as application/json'));
+      return;
+    }
+    let session: HttpSession | undefined;
+    if (headerOf(request, SESSION_HEADER) !== undefined) {
+      session = await this.sessionOf(request, response, agent, facts);
+      if (session === undefined || !this.protocolVersionIsSupported(request, response)) return;
+      session.touch();
+    }
+    // Taken before the body is read, so a refused client cannot make the server read much; the
+    // body is still read, because the refusal of a request inside a session answers its id.
+    const admission = this.options.rateLimits.admitRequest(agent);
+
+    const message = await receiveMessage(request, response, this.options.maxBodyBytes);
+    if (message === undefined) return;
+
+    if (session === undefined) return this.initialize(message, response, agent, facts, admission, acceptance);
+    if (message.kind !== 'request') {
+      // A throttled client can still cancel: cancelling frees capacity.
+      const isCancellation = message.kind === 'notification' && message.method === 'notifications/cancelled';
+      if (!admission.admitted && !isCancellation) {
+        await this.refusals.tooManyRequests(response, agent, 'requests_per_second', admission.retryAfterMs, facts, {
+          sessionId: session.id,
+        });
+        return;
+      }
+      await session.handleMessage(message);
+      response.writeHead(202).end();
+      return;
+    }
+    const refused = { sessionId: session.id, id: message.id, method: message.method };
+    if (!admission.admitted) {
+      await this.refusals.overLimit(response, agent, refused, 'requests_per_second', admission.retryAfterMs, facts);
+      return;
+    }
+    if (session.hasRequestInFlight(message.id)) {
+      // JSON-RPC ids must be unique among requests in flight; the original request goes on.
+      sendJson(
+        response,
+        200,
+        {
+          jsonrpc: '2.0',
+          id: message.id,
+          error: invalidRequest(`request id ${JSON.stringify(message.id)} is already in flight; use a new id`),
+        },
+        { 'Mcp-Session-Id': session.id },
+      );
+      return;
+    }
+    const call = this.options.rateLimits.startCall(agent);
+    if (!call.admitted) {
+      await this.refusals.overLimit(response, agent, refused, 'concurrent_calls', call.retryAfterMs, facts);
+      return;
+    }
+    try {
+      await session.handleRequest(message, this.sinkFor(message, response, session, acceptance));
+    } finally {
+      call.end();
+    }
+  }
+
+  /** A POST without a session: only an initialize request may open one. */
+  private async initialize(
+    message: IncomingMessage,
+    response: ServerResponse,
+    agent: string,
+    facts: HttpRequestFacts,
+    admission: Admission,
+    acceptance: Acceptance,
+  ): Promise<void> {
+    if (message.kind !== 'request' || message.method !== 'initialize') {
+      sendRpcError(
+        response,
+        400,
+        httpRefusal(
+          'Bad Request: the Mcp-Session-Id header is required. A session starts with an initialize request sent without one.',
+        ),
+        { id: message.kind === 'request' ? message.id : null },
+      );
+      return;
+    }
+    if (this.draining) {
+      sendRpcError(response, 503, httpRefusal('Service Unavailable: the server is shutting down; retry shortly'), {
+        id: message.id,
+        headers: { 'Retry-After': DRAINING_RETRY_AFTER_S },
+      });
+      return;
+    }
+    // Each open session holds a connection and a session stream in memory: their number is capped too.
+    const sessionAdmission = this.options.rateLimits.admitSession(agent, this.sessions.countOf(agent));
+    if (admission.admitted && !sessionAdmission.admitted) {
+      await this.refusals.tooManyRequests(response, agent, 'open_sessions', sessionAdmission.retryAfterMs, facts, {
+        method: message.method,
+      });
+      return;
+    }
+    const call: CallAdmission = admission.admitted ? this.options.rateLimits.startCall(agent) : admission;
+    if (!call.admitted) {
+      const limit: RateLimitKind = admission.admitted ? 'concurrent_calls' : 'requests_per_second';
+      await this.refusals.tooManyRequests(response, agent, limit, call.retryAfterMs, facts, { method: message.method });
+      return;
+    }
+    try {
+      const session = await HttpSession.open(this.options.context, randomUUID(), agent, this.options.keepAliveMs);
+      this.sessions.add(session);
+      let started = false;
+      const onAnswer = (answer: OutgoingMessage) => {
+        started = 'result' in answer;
+        const version = (answer.result as { protocolVersion?: unknown } | undefined)?.protocolVersion;
+        if (typeof version === 'string') session.useProtocolVersion(version);
+      };
+      const sink: ResponseSink = acceptance.json
+        ? {
+            kind: 'json',
+            onAnswer,
+            respond: (answer) => {
+              const headers: Record<string, string> = started ? { 'Mcp-Session-Id': session.id } : {};
+              if (answer === undefined) response.writeHead(202, headers).end();
+              else sendJson(response, 200, answer, headers);
+            },
+          }
+        : { kind: 'sse', onAnswer, stream: session.openRequestStream(response) };
+      await session.handleRequest(message, sink);
+      if (!started) await this.sessions.end(session, 'initialize failed');
+    } catch (error) {
+      this.options.context.logger.error({ err: error, agent }, 'could not open an HTTP session');
+      sendRpcError(response, 500, internalError(), {
+        id: message.id,
+      });
+    } finally {
+      call.end();
+    }
+  }
+
+  /** GET: the session's stream for messages not tied to a request (resource updates). */
+  private async openStream(request: HttpRequest, response: ServerResponse, agent: string, facts: HttpRequestFacts) {
+    if (!accepts(headerOf(request, 'accept'), 'text/event-stream')) {
+      sendRpcError(
+        response,
+        406,
+        httpRefusal('Not Acceptable: a GET on /mcp opens an SSE stream; accept text/event-stream'),
+      );
+      return;
+    }
+    const session = await this.sessionOf(request, response, agent, facts);
+    if (session === undefined || !this.protocolVersionIsSupported(request, response)) return;
+    const admission = this.options.rateLimits.admitRequest(agent);
+    if (!admission.admitted) {
+      await this.refusals.tooManyRequests(response, agent, 'requests_per_second', admission.retryAfterMs, facts, {
+        sessionId: session.id,
+      });
+      return;
+    }
+    session.touch();
+    const lastEventId = headerOf(request, 'last-event-id');
+    let opened: Resumption;
+    if (lastEventId === undefined) opened = session.openStandaloneStream(response) ? 'resumed' : 'conflict';
+    else opened = session.resume(response, lastEventId);
+    if (opened === 'conflict') {
+      sendRpcError(
+        response,
+        409,
+        httpRefusal('Conflict: this session already has its GET stream open (one per session)'),
+      );
+    } else if (opened === 'unknown') {
+      sendRpcError(
+        response,
+        400,
+        httpRefusal(`Bad Request: nothing to resume after event ${JSON.stringify(lastEventId?.slice(0, 40))}`),
+      );
+    }
+  }
+
+  /** DELETE: ends the session once its in-flight requests are done; answers after SessionEnded is durable. */
+  private async endSession(request: HttpRequest, response: ServerResponse, agent: string, facts: HttpRequestFacts) {
+    const session = await this.sessionOf(request, response, agent, facts);
+    if (session === undefined || !this.protocolVersionIsSupported(request, response)) return;
+    try {
+      await this.sessions.end(session, 'the client ended the session (HTTP DELETE)');
+      response.writeHead(200).end();
+    } catch (error) {
+      this.options.context.logger.error({ err: error, session: session.id }, 'could not record the end of a session');
+      sendRpcError(response, 500, internalError());
+    }
+  }
+
+  /** The session the request names, if it exists and belongs to `agent`; otherwise answers 400 or 404. */
+  private async sessionOf(
+    request: HttpRequest,
+    response: ServerResponse,
+    agent: string,
+    facts: HttpRequestFacts,
+  ): Promise<HttpSession | undefined> {
+    const id = headerOf(request, SESSION_HEADER);
+    if (id === undefined) {
+      sendRpcError(
+        response,
+        400,
+        httpRefusal('Bad Request: the Mcp-Session-Id header is required; initialize first to get a session id'),
+      );
+      return undefined;
+    }
+    const session = this.sessions.get(id);
+    if (session === undefined || session.isEnding) {
+      sendRpcError(response, 404, httpRefusal(SESSION_NOT_FOUND));
+      return undefined;
+    }
+    if (session.agent !== agent) {
+      // Answered exactly like an unknown session: another agent's session ids are not confirmed.
+      await this.refusals.refuseAccess(response, 404, 'session_of_another_agent', facts, SESSION_NOT_FOUND, {
+        agent,
+        sessionId: id.slice(0, 100),
+      });
+      return undefined;
+    }
+    return session;
+  }
+
+  /** MCP-Protocol-Version, when sent, must be a revision APEX speaks; without it the negotiated one applies. */
+  private protocolVersionIsSupported(request: HttpRequest, response: ServerResponse): boolean {
+    const version = headerOf(request, PROTOCOL_VERSION_HEADER);
+    if (version === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return true;
+    sendRpcError(
+      response,
+      400,
+      httpRefusal(
+        `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version.slice(0, 40))}; use one of ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
+      ),
+    );
+    return false;
+  }
+
+  private sinkFor(
+    message: RequestMessage,
+    response: ServerResponse,
+    session: HttpSession,
+    acceptance: Acceptance,
+  ): ResponseSink {
+    if (acceptance.sse && (!acceptance.json || mayNotify(message))) {
+      return { kind: 'sse', stream: session.openRequestStream(response) };
+    }
+    const headers = { 'Mcp-Session-Id': session.id };
+    return {
+      kind: 'json',
+      respond: (answer) => {
+        // No answer (a cancelled request): 202, as for a message that needs none.
+        if (answer === undefined) response.writeHead(202, headers).end();
+        else sendJson(response, 200, answer, headers);
+      },
+    };
+  }
+}
