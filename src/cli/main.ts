@@ -1,17 +1,16 @@
 #!/usr/bin/env node
 import { Command, type CommanderError, InvalidArgumentError } from 'commander';
-import { SERVER_VERSION } from '../server/server-context.js';
+import { SERVER_VERSION } from '../server/version.js';
 import { DEFAULT_STORE_URL, InvalidStoreUrl } from '../store/open-store.js';
 import { CliError } from './cli-error.js';
-import { type EventsFormat, type EventsOptions, listEvents } from './events.js';
-import { type ExportOptions, exportLog } from './export.js';
-import { type ImportOptions, importLog } from './import.js';
-import { type ReplayFormat, type ReplayOptions, replay } from './replay.js';
-import { type ReportFormat, type ReportKind, type ReportOptions, runReport } from './report.js';
-import { serve } from './serve.js';
-import { serveHttp } from './serve-http.js';
-import { createToken, type TokenCreateOptions } from './token.js';
-import { verify } from './verify.js';
+import type { EventsFormat, EventsOptions } from './events.js';
+import type { ExportOptions } from './export.js';
+import type { ImportOptions } from './import.js';
+import type { ReplayFormat, ReplayOptions } from './replay.js';
+import type { ReportFormat, ReportKind, ReportOptions } from './report.js';
+import type { TokenCreateOptions } from './token.js';
+
+// Each command's code is loaded when that command runs: `apex report` need not load the server.
 
 const formatOption = (value: string): ReportFormat => {
   if (value === 'table' || value === 'json' || value === 'csv') return value;
@@ -65,8 +64,8 @@ Examples:
   )
   .action(async (options: { config?: string; store: string; agent?: string; http?: string }) => {
     const { http, ...rest } = options;
-    if (http === undefined) await serve(rest);
-    else await serveHttp({ ...rest, http });
+    if (http === undefined) await (await import('./serve.js')).serve(rest);
+    else await (await import('./serve-http.js')).serveHttp({ ...rest, http });
   });
 
 program
@@ -87,7 +86,7 @@ Example:
   apex token create alice --config apex.config.json > alice.token    # then add the printed hash to "tokens"`,
   )
   .action(async (agent: string, options: TokenCreateOptions) => {
-    await createToken(agent, options);
+    await (await import('./token.js')).createToken(agent, options);
   });
 
 program
@@ -115,7 +114,7 @@ Examples:
 A progress bar (rate, ETA) is drawn on stderr when it is a terminal.`,
   )
   .action(async (options: { store: string; from?: string; digest?: boolean; against?: string }) => {
-    process.exitCode = await verify(options);
+    process.exitCode = await (await import('./verify.js')).verify(options);
   });
 
 program
@@ -150,7 +149,7 @@ Examples:
   apex events --follow --stream 'agent-*'`,
   )
   .action(async (options: EventsOptions) => {
-    await listEvents(options);
+    await (await import('./events.js')).listEvents(options);
   });
 
 const report = program
@@ -165,6 +164,8 @@ const reportCommand = (name: string, description: string, example: string) =>
     .option('--at <time|position>', 'an ISO-8601 time or a global position (default: now)')
     .option('-f, --format <format>', 'table, json or csv', formatOption, 'table' as ReportFormat)
     .addHelpText('after', `\nExample:\n  ${example}`);
+const runReport = async (kind: ReportKind, options: ReportOptions) =>
+  (await import('./report.js')).runReport(kind, options);
 const runReportAction = (kind: ReportKind) => (options: ReportOptions) => runReport(kind, options);
 
 reportCommand(
@@ -219,7 +220,7 @@ Examples:
   apex export --agent alice --since 2026-11-01T00:00:00Z --out alice-november.ndjson   # partial: anchored slices`,
   )
   .action(async (options: ExportOptions) => {
-    await exportLog(options);
+    await (await import('./export.js')).exportLog(options);
   });
 
 program
@@ -242,7 +243,7 @@ Example (migrate from SQLite to EventStoreDB):
   apex import --store "esdb://localhost:2113?tls=false" --in log.ndjson && apex verify --store "esdb://localhost:2113?tls=false"`,
   )
   .action(async (options: ImportOptions) => {
-    process.exitCode = await importLog(options);
+    process.exitCode = await (await import('./import.js')).importLog(options);
   });
 
 program
@@ -282,7 +283,7 @@ Examples:
   apex replay --session 0192f0c4-… --config apex.config.json     # after changing a price: the changed charges`,
   )
   .action(async (options: ReplayOptions) => {
-    process.exitCode = await replay(options);
+    process.exitCode = await (await import('./replay.js')).replay(options);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

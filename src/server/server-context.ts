@@ -21,9 +21,9 @@ import { demoTools } from './tools/demo-tools.js';
 import { ToolHooks } from './tools/hooks.js';
 import { ToolCatalog } from './tools/tool-catalog.js';
 import type { ToolDefinition } from './tools/tool-definition.js';
+import { SERVER_NAME, SERVER_VERSION } from './version.js';
 
-export const SERVER_NAME = 'apex';
-export const SERVER_VERSION = '0.1.0';
+export { SERVER_NAME, SERVER_VERSION } from './version.js';
 
 /** Everything the connections of one APEX process share. */
 export interface ServerContext {
