@@ -156,6 +156,29 @@ describe('the /mcp endpoint', () => {
     expect(((await batch.json()) as { error: { code: number } }).error.code).toBe(-32600);
   });
 
+  it('refuses a body over the limit with 413, whether its length is declared or it is streamed', async () => {
+    const declared = await post(server.url, 'x'.repeat(600 * 1024), { 'Mcp-Session-Id': session });
+    expect(declared.status).toBe(413);
+    await declared.text();
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const streamed = await fetch(server.url, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, 'Mcp-Session-Id': session },
+      body: new ReadableStream<Uint8Array>({
+        pull: (controller) => {
+          if (sent++ < 10) controller.enqueue(chunk);
+          else controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(((await streamed.json()) as { error: { data: { limitBytes: number } } }).error.data.limitBytes).toBe(
+      512 * 1024,
+    );
+  });
+
   it('needs a session for everything but initialize (400), and knows only its own sessions (404)', async () => {
     const ping = { jsonrpc: '2.0', id: 2, method: 'ping' };
     expect((await post(server.url, ping)).status).toBe(400);

@@ -83,7 +83,10 @@ export const receiveMessage = async (
   const body = await readBody(request, maxBodyBytes);
   if (body.kind === 'aborted') return undefined;
   if (body.kind === 'too_large') {
-    discardRest(request, DISCARD_LIMIT_BYTES);
+    // Read to the end first: answering while the client still sends makes many clients see a reset.
+    // A body declared far too large is not worth reading: answered at once, and the connection closed.
+    const hopeless = body.bytes > DISCARD_LIMIT_BYTES;
+    if (!hopeless && !(await discardRest(request, DISCARD_LIMIT_BYTES))) return undefined;
     sendRpcError(
       response,
       413,
@@ -92,7 +95,7 @@ export const receiveMessage = async (
         message: `Payload Too Large: the body is at least ${body.bytes} bytes; the limit is ${maxBodyBytes} bytes per message`,
         data: { bytes: body.bytes, limitBytes: maxBodyBytes },
       },
-      { headers: { Connection: 'close' } },
+      hopeless ? { headers: { Connection: 'close' } } : {},
     );
     return undefined;
   }

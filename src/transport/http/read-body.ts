@@ -62,15 +62,33 @@ export const readBody = (request: IncomingMessage, limitBytes: number): Promise<
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
- * Reads and drops what is left of a body the server has refused, up to `maxBytes`, so the client
- * (which may still be sending) reads the refusal instead of a reset connection; past that the
- * socket is destroyed.
+ * Reads and drops what is left of a body the server refuses, so the client (which may still be
+ * sending) reads the refusal instead of a reset connection. Resolves true once the body has
+ * ended; past `maxBytes` the socket is destroyed and it resolves false (nobody left to answer).
  */
-export const discardRest = (request: IncomingMessage, maxBytes: number): void => {
-  let dropped = 0;
-  request.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > maxBytes) request.socket.destroy();
+export const discardRest = (request: IncomingMessage, maxBytes: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    if (request.complete || request.readableEnded) {
+      resolve(true);
+      return;
+    }
+    let dropped = 0;
+    const settle = (drained: boolean): void => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('close', onClose);
+      resolve(drained);
+    };
+    const onData = (chunk: Buffer): void => {
+      dropped += chunk.length;
+      if (dropped <= maxBytes) return;
+      settle(false);
+      request.socket.destroy();
+    };
+    const onEnd = (): void => settle(true);
+    const onClose = (): void => settle(request.complete);
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('close', onClose);
+    request.resume();
   });
-  request.resume();
-};
