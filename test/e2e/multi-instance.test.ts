@@ -96,11 +96,10 @@ const fakeClusterStore = async (): Promise<StoreUnderTest> => {
         })),
     expectRouting: () => {
       // Every write went through the leader: the instance that named a follower was redirected.
-      // The instances raced for the agent's stream: some appends were refused for their expected
-      // revision (decided on a state another instance had moved on from), then decided again.
+      // (Whether the instances also collided on the agent's expected revision depends on timing —
+      // one instance may win all ten in one append — so it is not asserted; the count of charges is.)
       const [leader, follower, other] = cluster.nodes.map((node) => node.stats);
       expect(leader!.writesAsLeader).toBeGreaterThan(0);
-      expect(leader!.expectedRevisionRefusals).toBeGreaterThan(0);
       expect(follower!.notLeaderRefusals).toBeGreaterThan(0);
       expect([follower, other].map((stats) => stats!.writesAsLeader + stats!.writesForwarded)).toEqual([0, 0]);
     },
