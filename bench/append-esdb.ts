@@ -11,37 +11,15 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { EventStore, NewEvent } from '../src/store/event-store.js';
+import type { EventStore } from '../src/store/event-store.js';
 import { openEventStoreDbStore } from '../src/store/eventstoredb/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { startEsdbProtocolFake } from '../test/support/esdb-protocol-fake/index.js';
+import { benchEvent, percentile } from './support/append-shapes.js';
 
 const MEASURE_MS = Number(process.env.MEASURE_MS ?? 2_000);
 const WARM_UP_MS = 300;
 const SHAPES = [{ appenders: 1 }, { appenders: 16 }, { appenders: 64 }, { appenders: 64, sharedStreams: 4 }] as const;
-
-const benchEvent = (appender: number, seq: number): NewEvent => ({
-  type: 'ToolCallCharged',
-  schemaVersion: 1,
-  data: {
-    agent: `agent-${appender}`,
-    tool: 'search_documents',
-    requestId: `req-${seq}`,
-    amount: '12.50',
-    balanceAfter: '987.50',
-    durationMs: 42,
-    note: 'charged at the configured price',
-  },
-  metadata: {
-    timestamp: new Date().toISOString(),
-    correlationId: `session-${appender}:${seq}`,
-    causationId: `req-${seq}`,
-    agent: `agent-${appender}`,
-  },
-});
-
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
 
 const measure = async (store: EventStore, appenders: number, sharedStreams: number | undefined, tag: string) => {
   let events = 0;

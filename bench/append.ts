@@ -10,9 +10,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NewEvent } from '../src/store/event-store.js';
 import type { Durability } from '../src/store/sqlite/index.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { benchEvent, percentile } from './support/append-shapes.js';
 
 const MEASURE_MS = 2_000;
 const WARM_UP_MS = 300;
@@ -26,25 +26,6 @@ const SHAPES: ReadonlyArray<{ readonly appenders: number; readonly sharedStreams
 const DURABILITIES: readonly Durability[] = ['durable', 'normal'];
 
 /** About 300 bytes once data and metadata are serialized, like a ToolCallCharged event. */
-const benchEvent = (appender: number, seq: number): NewEvent => ({
-  type: 'ToolCallCharged',
-  schemaVersion: 1,
-  data: {
-    agent: `agent-${appender}`,
-    tool: 'search_documents',
-    requestId: `req-${seq}`,
-    amount: '12.50',
-    balanceAfter: '987.50',
-    durationMs: 42,
-    note: 'charged at the configured price',
-  },
-  metadata: {
-    timestamp: new Date().toISOString(),
-    correlationId: `session-${appender}:${seq}`,
-    causationId: `req-${seq}`,
-    agent: `agent-${appender}`,
-  },
-});
 
 interface Measurement {
   readonly durability: Durability;
@@ -58,9 +39,6 @@ interface Measurement {
   /** User + system CPU of this process per event: robust to other load on the machine, unlike events/s. */
   readonly cpuMicrosPerEvent: number;
 }
-
-const percentile = (sorted: readonly number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
 
 const measure = async (
   dir: string,
