@@ -2,7 +2,13 @@ import type { DomainEvent } from '../domain/events.js';
 import { agentIdOfAccount } from '../domain/ledger/accounts.js';
 import type { MicroApx } from '../domain/money.js';
 import type { RecordedEvent } from '../store/event-store.js';
-import { agentOfSessionEvent, bigintFromJson, bigintToJson, defineProjection } from './projection.js';
+import {
+  agentOfSessionEvent,
+  bigintFromJson,
+  bigintToJson,
+  defineProjection,
+  trackSessionAgent,
+} from './projection.js';
 
 /** What a compliance officer looks for first: every event that changed an agent's standing or cost it a penalty. */
 export type IncidentKind =
@@ -60,13 +66,8 @@ const apply = (state: IncidentsState, event: DomainEvent, recorded: RecordedEven
       detail,
     });
 
+  trackSessionAgent(state.sessionAgents, event, recorded);
   switch (event.type) {
-    case 'SessionStarted':
-      state.sessionAgents.set(recorded.stream, event.data.agent);
-      return;
-    case 'SessionEnded':
-      state.sessionAgents.delete(recorded.stream);
-      return;
     case 'PipInitiated':
       record('pip_initiated', event.data.reason, { balance: event.data.balance });
       return;

@@ -101,6 +101,16 @@ export const foldRecorded = <State>(projection: Projection<State>, events: Itera
 export const bigintToJson = (value: bigint): string => value.toString();
 export const bigintFromJson = (value: string): bigint => BigInt(value);
 
+/** Keeps `sessionAgents` (session stream → agent) up to date: set when a session starts, dropped when it ends. */
+export const trackSessionAgent = (
+  sessionAgents: Map<string, string>,
+  event: DomainEvent,
+  recorded: RecordedEvent,
+): void => {
+  if (event.type === 'SessionStarted') sessionAgents.set(recorded.stream, event.data.agent);
+  else if (event.type === 'SessionEnded') sessionAgents.delete(recorded.stream);
+};
+
 /** The agent behind a session event: its metadata, or the agent the session started for. */
 export const agentOfSessionEvent = (
   recorded: RecordedEvent,

@@ -2,7 +2,13 @@ import type { RequestId } from '../domain/event-definition.js';
 import type { DomainEvent } from '../domain/events.js';
 import { REQUEST_TTL_MS, requestKey } from '../domain/session/request-lifetime.js';
 import type { RecordedEvent } from '../store/event-store.js';
-import { agentOfSessionEvent, bigintFromJson, bigintToJson, defineProjection } from './projection.js';
+import {
+  agentOfSessionEvent,
+  bigintFromJson,
+  bigintToJson,
+  defineProjection,
+  trackSessionAgent,
+} from './projection.js';
 
 /** How many timed-out requests the registry remembers, newest last. */
 export const RECENT_TIMEOUTS_KEPT = 100;
@@ -35,10 +41,8 @@ const activeKey = (session: string, requestId: RequestId): string => `${session}
 
 const apply = (state: RequestRegistryState, event: DomainEvent, recorded: RecordedEvent): void => {
   const session = recorded.stream;
+  trackSessionAgent(state.sessionAgents, event, recorded);
   switch (event.type) {
-    case 'SessionStarted':
-      state.sessionAgents.set(session, event.data.agent);
-      return;
     case 'RequestReceived':
       state.active.set(activeKey(session, event.data.requestId), {
         session,
@@ -69,7 +73,6 @@ const apply = (state: RequestRegistryState, event: DomainEvent, recorded: Record
       return;
     }
     case 'SessionEnded':
-      state.sessionAgents.delete(session);
       // The decider cancels what is still in flight first; this only guards against an older log.
       for (const [key, request] of state.active) if (request.session === session) state.active.delete(key);
       return;

@@ -2,7 +2,13 @@ import type { DomainEvent } from '../domain/events.js';
 import { agentIdOfAccount } from '../domain/ledger/accounts.js';
 import type { MicroApx } from '../domain/money.js';
 import type { RecordedEvent } from '../store/event-store.js';
-import { agentOfSessionEvent, bigintFromJson, bigintToJson, defineProjection } from './projection.js';
+import {
+  agentOfSessionEvent,
+  bigintFromJson,
+  bigintToJson,
+  defineProjection,
+  trackSessionAgent,
+} from './projection.js';
 
 /**
  * How a tool was used. `calls` counts tool calls with a recorded outcome (succeeded, failed or
@@ -57,13 +63,8 @@ const rowsFor = (state: ToolUsageState, tool: string, agent: string | undefined)
 };
 
 const apply = (state: ToolUsageState, event: DomainEvent, recorded: RecordedEvent): void => {
+  trackSessionAgent(state.sessionAgents, event, recorded);
   switch (event.type) {
-    case 'SessionStarted':
-      state.sessionAgents.set(recorded.stream, event.data.agent);
-      return;
-    case 'SessionEnded':
-      state.sessionAgents.delete(recorded.stream);
-      return;
     case 'ToolCallSucceeded':
     case 'ToolCallFailed':
     case 'ToolCallDenied': {
