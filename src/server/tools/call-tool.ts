@@ -154,6 +154,10 @@ export const createCallTool =
           });
         },
         log: scope.log,
+        requestFromClient: async () => ({
+          ok: false,
+          error: { code: -32601, message: 'requests to the client are not supported yet' },
+        }),
       });
     } catch (error) {
       deps.onToolCrash(tool.name, error);

@@ -18,6 +18,15 @@ export interface ToolResult {
   readonly isError?: boolean;
 }
 
+/** Requests a server may send to its client on behalf of a tool call. */
+export const CLIENT_REQUEST_METHODS = ['sampling/createMessage', 'elicitation/create', 'roots/list'] as const;
+export type ClientRequestMethod = (typeof CLIENT_REQUEST_METHODS)[number];
+
+/** The client's answer to a server-to-client request: its result, or why there is none. */
+export type ClientAnswer =
+  | { readonly ok: true; readonly result: JsonObject }
+  | { readonly ok: false; readonly error: { readonly code: number; readonly message: string } };
+
 /** What a running tool may use: who called, when to stop, and how to talk back. */
 export interface ToolContext {
   readonly agent: string;
@@ -28,6 +37,16 @@ export interface ToolContext {
   readonly reportProgress: (progress: number, total?: number, message?: string) => void;
   /** Sends notifications/message at or above the client's logging level. */
   readonly log: (level: LogLevel, data: unknown) => void;
+  /**
+   * Sends a request to the client (sampling, elicitation, roots) on behalf of this call and waits for
+   * its answer; recorded in the session. Fails (never throws) when the client did not declare the
+   * capability, does not answer within `timeoutMs`, or the call is cancelled.
+   */
+  readonly requestFromClient: (
+    method: ClientRequestMethod,
+    params: JsonObject,
+    options?: { readonly timeoutMs?: number },
+  ) => Promise<ClientAnswer>;
 }
 
 export interface ToolAnnotations {
