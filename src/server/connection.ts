@@ -22,6 +22,7 @@ import type { EventMetadata } from '../store/event-store.js';
 import { streamName } from '../store/stream-name.js';
 import { type Abandonment, type ActiveRequest, ActiveRequests } from './active-requests.js';
 import { Aggregate } from './aggregate.js';
+import { ClientRequests } from './client-requests.js';
 import {
   internalError,
   invalidRequest,
@@ -103,6 +104,7 @@ export class McpConnection {
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly logger: Logger;
+  private readonly clientRequests: ClientRequests;
 
   private constructor(
     private readonly server: ServerContext,
@@ -112,6 +114,14 @@ export class McpConnection {
     this.logger = server.logger.child({ session: options.sessionId, agent: options.agent });
     this.sweep = setInterval(() => this.timeOutExpired(), server.config.limits.gcIntervalMs);
     this.sweep.unref();
+    this.clientRequests = new ClientRequests({
+      send: (message, relatedRequestId) => {
+        if (!this.closed) this.options.send(message, relatedRequestId);
+      },
+      record: (command, correlationId) => this.record(command, correlationId),
+      redact: (payload) => this.recordedParams(payload).params,
+      logger: this.logger,
+    });
   }
 
   static async open(server: ServerContext, options: ConnectionOptions): Promise<McpConnection> {
@@ -144,7 +154,10 @@ export class McpConnection {
   async handle(message: IncomingMessage): Promise<void> {
     if (message.kind === 'request') return this.handleRequest(message.id, message.method, message.params);
     if (message.kind === 'notification') return this.handleNotification(message.method, message.params);
-    // Responses to server-initiated requests: none are issued yet, so they are ignored.
+    if (!this.clientRequests.settle(message)) {
+      // An answer nobody waits for (late, after a timeout or cancellation; or never asked): dropped.
+      this.logger.debug({ id: message.id }, 'response to no pending server request');
+    }
   }
 
   /** Sends a message that carries no acknowledgement of recorded work (notifications, early errors). */
@@ -302,6 +315,14 @@ export class McpConnection {
       log: (level, data) => this.log(level, data, active.id),
       recordInSession: (command) => this.record(command, active.correlationId),
       metadata: () => this.metadataFor(active.correlationId),
+      requestFromClient: (method, requestParams, options) =>
+        this.clientRequests.request(
+          active,
+          this.clientCapabilities,
+          method,
+          requestParams,
+          options?.timeoutMs ?? this.server.config.limits.requestTtlMs,
+        ),
     };
   }
 

@@ -2,7 +2,7 @@ import type { RequestId } from '../domain/event-definition.js';
 import type { SessionCommand } from '../domain/session/commands.js';
 import type { EventMetadata } from '../store/event-store.js';
 import type { ActiveRequest } from './active-requests.js';
-import type { LogLevel } from './tools/tool-definition.js';
+import type { ClientAnswer, ClientRequestMethod, JsonObject, LogLevel } from './tools/tool-definition.js';
 
 export interface JsonRpcError {
   readonly code: number;
@@ -52,6 +52,12 @@ export interface RequestScope {
   readonly recordInSession: (command: SessionCommand) => Promise<void>;
   /** Metadata for an event written on this request's behalf. */
   readonly metadata: () => EventMetadata;
+  /** Asks the client something (sampling, elicitation, roots) on behalf of this request; recorded. */
+  readonly requestFromClient: (
+    method: ClientRequestMethod,
+    params: JsonObject,
+    options?: { readonly timeoutMs?: number },
+  ) => Promise<ClientAnswer>;
 }
 
 export type Handler = (scope: RequestScope) => Promise<Outcome>;

@@ -22,6 +22,15 @@ describe('redactParams', () => {
     });
   });
 
+  it("'full' keeps counts of tokens (sampling's maxTokens), which are not credentials", () => {
+    expect(redactParams({ maxTokens: 256, usage: { input_tokens: 3 }, token: 't', accessTokens: ['t'] })).toEqual({
+      maxTokens: 256,
+      usage: { input_tokens: 3 },
+      token: REDACTED,
+      accessTokens: REDACTED,
+    });
+  });
+
   it("'full' returns a copy the caller can't alter afterwards", () => {
     const original = { query: { text: 'a' } };
     const recorded = redactParams(original, 'full') as { query: { text: string } };

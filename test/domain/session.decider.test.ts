@@ -165,3 +165,57 @@ describe('EndSession', () => {
         { type: 'SessionEnded', data: { reason: 'stdin closed' } },
       ]));
 });
+
+describe('server-to-client requests on behalf of a request', () => {
+  const sent: SessionEvent = {
+    type: 'ClientRequestSent',
+    data: { requestId: 1, clientRequestId: 's-1', method: 'sampling/createMessage' },
+  };
+  it('records a request sent to the client for an active request', () =>
+    given([started, received(1)])
+      .when({
+        type: 'SendClientRequest',
+        data: { requestId: 1, clientRequestId: 's-1', method: 'sampling/createMessage', params: undefined },
+      })
+      .then([sent]));
+  it('refuses one for a request that is not active', () =>
+    given([started, received(1), completed(1)])
+      .when({ type: 'SendClientRequest', data: { requestId: 1, clientRequestId: 's-1', method: 'roots/list' } })
+      .then({ code: 'REQUEST_NOT_ACTIVE' }));
+  it('refuses an id that is still awaiting an answer', () =>
+    given([started, received(1), sent])
+      .when({ type: 'SendClientRequest', data: { requestId: 1, clientRequestId: 's-1', method: 'roots/list' } })
+      .then({ code: 'DUPLICATE_CLIENT_REQUEST_ID' }));
+  it("records the client's answer once", () =>
+    given([started, received(1), sent])
+      .when({ type: 'RecordClientAnswer', data: { requestId: 1, clientRequestId: 's-1', result: { ok: 1 } } })
+      .then([{ type: 'ClientRequestAnswered', data: { requestId: 1, clientRequestId: 's-1', result: { ok: 1 } } }]));
+  it('refuses a second outcome for the same client request', () =>
+    given([
+      started,
+      received(1),
+      sent,
+      { type: 'ClientRequestAnswered', data: { requestId: 1, clientRequestId: 's-1' } },
+    ])
+      .when({
+        type: 'RecordClientRequestFailure',
+        data: { requestId: 1, clientRequestId: 's-1', outcome: 'timed_out', code: -32034, reason: 'late' },
+      })
+      .then({ code: 'CLIENT_REQUEST_NOT_PENDING' }));
+  it('refuses an answer to a client request that was never sent', () =>
+    given([started, received(1)])
+      .when({ type: 'RecordClientAnswer', data: { requestId: 1, clientRequestId: 's-9' } })
+      .then({ code: 'CLIENT_REQUEST_NOT_PENDING' }));
+  it('records a failure (error, timeout or cancellation) with its code', () =>
+    given([started, received(1), sent])
+      .when({
+        type: 'RecordClientRequestFailure',
+        data: { requestId: 1, clientRequestId: 's-1', outcome: 'error', code: -1, reason: 'User rejected sampling' },
+      })
+      .then([
+        {
+          type: 'ClientRequestFailed',
+          data: { requestId: 1, clientRequestId: 's-1', outcome: 'error', code: -1, reason: 'User rejected sampling' },
+        },
+      ]));
+});

@@ -65,6 +65,8 @@ describe('apex serve over stdio, driven by the official SDK 1.x client', () => {
 
     const listed = await client.listTools();
     expect(listed.tools.map((tool) => tool.name)).toEqual([
+      'ask_model',
+      'ask_user',
       'echo',
       'fail',
       'ledger_balance',

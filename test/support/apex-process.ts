@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RecordedEvent } from '../../src/store/event-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 
@@ -23,7 +24,12 @@ export const writeConfig = (dir: string, config: unknown, name = 'apex.config.js
 };
 
 /** The official SDK 1.x client, connected to `apex serve` running as a child process over real stdio. */
-export const connectSdkClient = async (options: { config: string; store: string; agent: string }) => {
+export const connectSdkClient = async (options: {
+  config: string;
+  store: string;
+  agent: string;
+  capabilities?: ClientCapabilities;
+}) => {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: cliArgs('serve', '--config', options.config, '--store', `sqlite:${options.store}`, '--agent', options.agent),
@@ -33,7 +39,7 @@ export const connectSdkClient = async (options: { config: string; store: string;
   });
   const stderr: string[] = [];
   transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const client = new Client({ name: 'apex-e2e', version: '1.0.0' }, { capabilities: {} });
+  const client = new Client({ name: 'apex-e2e', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
   await client.connect(transport);
   return { client, transport, stderr };
 };

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { AccessLog, generateToken, hashToken, tokenHashPrefix } from '../../src/server/http/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { cliArgs, REPO_ROOT } from './apex-process.js';
@@ -107,11 +108,16 @@ export const startHttpApex = async (options: {
 };
 
 /** The official SDK 1.x client over Streamable HTTP, sending `token` as its bearer token. */
-export const connectHttpClient = async (url: string, token: string, name = 'apex-http-e2e') => {
+export const connectHttpClient = async (
+  url: string,
+  token: string,
+  name = 'apex-http-e2e',
+  capabilities: ClientCapabilities = {},
+) => {
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
-  const client = new Client({ name, version: '1.0.0' }, { capabilities: {} });
+  const client = new Client({ name, version: '1.0.0' }, { capabilities });
   await client.connect(transport);
   return { client, transport };
 };

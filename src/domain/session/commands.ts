@@ -72,4 +72,27 @@ export type SessionCommand =
         readonly requestId?: RequestId;
         readonly bytes?: number;
       };
+    }
+  | {
+      readonly type: 'SendClientRequest';
+      readonly data: {
+        readonly requestId: RequestId;
+        readonly clientRequestId: RequestId;
+        readonly method: string;
+        readonly params?: unknown;
+      };
+    }
+  | {
+      readonly type: 'RecordClientAnswer';
+      readonly data: { readonly requestId: RequestId; readonly clientRequestId: RequestId; readonly result?: unknown };
+    }
+  | {
+      readonly type: 'RecordClientRequestFailure';
+      readonly data: {
+        readonly requestId: RequestId;
+        readonly clientRequestId: RequestId;
+        readonly outcome: 'error' | 'timed_out' | 'cancelled';
+        readonly code: number;
+        readonly reason: string;
+      };
     };

@@ -12,6 +12,8 @@ export interface ActiveRequest {
   readonly method: string;
   /** The tool call this request asked for, once requested or settled. */
   readonly toolCall: { readonly tool: string; readonly settled: boolean } | undefined;
+  /** Keys (requestKey) of the server-to-client requests sent on its behalf and not answered yet. */
+  readonly pendingClientRequests?: readonly string[];
 }
 
 /**
@@ -66,6 +68,18 @@ export const evolveSessionInPlace = (state: MutableSessionState, event: SessionE
         const settled = event.type !== 'ToolCallRequested';
         state.active.set(key, { ...request, toolCall: { tool: event.data.tool, settled } });
       }
+      break;
+    }
+    case 'ClientRequestSent':
+    case 'ClientRequestAnswered':
+    case 'ClientRequestFailed': {
+      const key = requestKey(event.data.requestId);
+      const request = state.active.get(key);
+      if (request === undefined) break;
+      const clientKey = requestKey(event.data.clientRequestId);
+      const pending = (request.pendingClientRequests ?? []).filter((pendingKey) => pendingKey !== clientKey);
+      if (event.type === 'ClientRequestSent') pending.push(clientKey);
+      state.active.set(key, { ...request, pendingClientRequests: pending });
       break;
     }
     case 'SessionEnded':
@@ -226,6 +240,38 @@ export const decideSession = (command: SessionCommand, state: SessionState): Dec
     }
     case 'RejectMessage':
       return E.right([{ type: 'MessageRejected', data: definedOnly(command.data) }]);
+    case 'SendClientRequest':
+    case 'RecordClientAnswer':
+    case 'RecordClientRequestFailure': {
+      const request = state.active.get(requestKey(command.data.requestId));
+      if (request === undefined) return requestNotActive(command.data.requestId);
+      const isPending = (request.pendingClientRequests ?? []).includes(requestKey(command.data.clientRequestId));
+      if (command.type === 'SendClientRequest') {
+        if (isPending) {
+          return E.left(
+            domainError(
+              'DUPLICATE_CLIENT_REQUEST_ID',
+              `Client request id ${JSON.stringify(command.data.clientRequestId)} is already awaiting an answer.`,
+              { clientRequestId: command.data.clientRequestId },
+            ),
+          );
+        }
+        return E.right([{ type: 'ClientRequestSent', data: definedOnly(command.data) }]);
+      }
+      if (!isPending) {
+        return E.left(
+          domainError(
+            'CLIENT_REQUEST_NOT_PENDING',
+            `Client request ${JSON.stringify(command.data.clientRequestId)} is not awaiting an answer: ` +
+              'it was never sent for this request, or its outcome is already recorded.',
+            { clientRequestId: command.data.clientRequestId },
+          ),
+        );
+      }
+      return command.type === 'RecordClientAnswer'
+        ? E.right([{ type: 'ClientRequestAnswered', data: definedOnly(command.data) }])
+        : E.right([{ type: 'ClientRequestFailed', data: command.data }]);
+    }
     case 'EndSession': {
       // Every request still in flight gets its one terminal event before the session closes.
       const cancellations: SessionEvent[] = [...state.active.values()].map((request) => ({

@@ -87,6 +87,39 @@ export const MessageRejected = defineEvent(
   withOptional({ code: t.number, reason: t.string }, { requestId: RequestIdCodec, bytes: t.number }),
 );
 
+/**
+ * The server asked the client something (sampling, elicitation, roots) on behalf of request
+ * `requestId`; `clientRequestId` is the id of the server's request on the wire.
+ */
+export const ClientRequestSent = defineEvent(
+  'ClientRequestSent',
+  1,
+  withOptional({ requestId: RequestIdCodec, clientRequestId: RequestIdCodec, method: t.string }, { params: t.unknown }),
+);
+
+/** The client answered a server-to-client request with a result (recorded under the params policy). */
+export const ClientRequestAnswered = defineEvent(
+  'ClientRequestAnswered',
+  1,
+  withOptional({ requestId: RequestIdCodec, clientRequestId: RequestIdCodec }, { result: t.unknown }),
+);
+
+/**
+ * A server-to-client request ended without a result: the client answered with an error (`code` is
+ * its JSON-RPC code), did not answer in time, or the call it served was cancelled.
+ */
+export const ClientRequestFailed = defineEvent(
+  'ClientRequestFailed',
+  1,
+  t.type({
+    requestId: RequestIdCodec,
+    clientRequestId: RequestIdCodec,
+    outcome: t.keyof({ error: null, timed_out: null, cancelled: null }),
+    code: t.number,
+    reason: t.string,
+  }),
+);
+
 export const SESSION_EVENT_DEFINITIONS = [
   SessionStarted,
   RequestReceived,
@@ -100,6 +133,9 @@ export const SESSION_EVENT_DEFINITIONS = [
   ToolCallFailed,
   SessionEnded,
   MessageRejected,
+  ClientRequestSent,
+  ClientRequestAnswered,
+  ClientRequestFailed,
 ] as const;
 
 export type SessionEvent = EventOf<(typeof SESSION_EVENT_DEFINITIONS)[number]>;

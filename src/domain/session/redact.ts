@@ -14,6 +14,8 @@ export const TRUNCATED = '[TRUNCATED]';
 export const MAX_REDACTION_DEPTH = 16;
 
 const SECRET_KEY = /token|secret|password|authorization|api[-_]?key/i;
+/** Counts of model tokens (sampling's maxTokens, usage figures) are not credentials. */
+const TOKEN_COUNT_KEY = /^(max|input|output|total|prompt|completion|cached)_?tokens$/i;
 
 const typeName = (value: unknown): string => {
   if (value === null) return 'null';
@@ -30,7 +32,10 @@ const copy = (value: unknown, policy: 'full' | 'names-only', depth: number): unk
   const result: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     if (field === undefined) continue;
-    result[key] = policy === 'full' && SECRET_KEY.test(key) ? REDACTED : copy(field, policy, depth + 1);
+    result[key] =
+      policy === 'full' && SECRET_KEY.test(key) && !TOKEN_COUNT_KEY.test(key)
+        ? REDACTED
+        : copy(field, policy, depth + 1);
   }
   return result;
 };

@@ -154,10 +154,7 @@ export const createCallTool =
           });
         },
         log: scope.log,
-        requestFromClient: async () => ({
-          ok: false,
-          error: { code: -32601, message: 'requests to the client are not supported yet' },
-        }),
+        requestFromClient: scope.requestFromClient,
       });
     } catch (error) {
       deps.onToolCrash(tool.name, error);

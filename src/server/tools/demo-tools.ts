@@ -1,5 +1,5 @@
 import { apx } from '../../domain/money.js';
-import { type ToolDefinition, textResult, toolError } from './tool-definition.js';
+import { type JsonObject, type ToolDefinition, textResult, toolError } from './tool-definition.js';
 
 /** Progress is reported at most this often while `sleep` runs, so a long sleep does not flood the client. */
 const SLEEP_PROGRESS_STEP_MS = 100;
@@ -86,4 +86,72 @@ const fail: ToolDefinition = {
   run: async (args) => toolError(`fail: ${typeof args.reason === 'string' ? args.reason : 'this tool always fails'}`),
 };
 
-export const demoTools: readonly ToolDefinition[] = [echo, sleep, fail];
+const answerText = (result: JsonObject): string | undefined => {
+  const content = result.content as { type?: unknown; text?: unknown } | undefined;
+  return content?.type === 'text' && typeof content.text === 'string' ? content.text : undefined;
+};
+
+/** Sampling: the client's model answers; the request and its answer are recorded in the session. */
+const askModel: ToolDefinition = {
+  name: 'ask_model',
+  title: 'Ask the client model',
+  description: "Asks the client's language model (MCP sampling) and returns its answer.",
+  inputSchema: {
+    type: 'object',
+    properties: {
+      prompt: { type: 'string', description: 'What to ask the model' },
+      maxTokens: { type: 'integer', minimum: 1, maximum: 4096, description: 'Longest answer wanted' },
+    },
+    required: ['prompt'],
+    additionalProperties: false,
+  },
+  annotations: { readOnlyHint: true, openWorldHint: true },
+  category: 'demo',
+  permissions: ['demo'],
+  price: { perCall: apx('0.01'), perSecond: 0n },
+  run: async (args, context) => {
+    const answer = await context.requestFromClient('sampling/createMessage', {
+      messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt) } }],
+      maxTokens: typeof args.maxTokens === 'number' ? args.maxTokens : 256,
+    });
+    if (!answer.ok) return toolError(`ask_model: no answer from the client's model (${answer.error.message})`);
+    const text = answerText(answer.result);
+    if (text === undefined) return toolError('ask_model: the model answered with something other than text');
+    const model = typeof answer.result.model === 'string' ? answer.result.model : 'unknown';
+    return textResult(text, { model, text });
+  },
+};
+
+/** Elicitation: the user answers a question through the client; accept, decline or cancel. */
+const askUser: ToolDefinition = {
+  name: 'ask_user',
+  title: 'Ask the user',
+  description: 'Asks the user a question through the client (MCP elicitation) and returns what they chose.',
+  inputSchema: {
+    type: 'object',
+    properties: { question: { type: 'string', description: 'The question to put to the user' } },
+    required: ['question'],
+    additionalProperties: false,
+  },
+  annotations: { readOnlyHint: true, openWorldHint: true },
+  category: 'demo',
+  permissions: ['demo'],
+  price: { perCall: apx('0.001'), perSecond: 0n },
+  run: async (args, context) => {
+    const answer = await context.requestFromClient('elicitation/create', {
+      message: String(args.question),
+      requestedSchema: {
+        type: 'object',
+        properties: { answer: { type: 'string', title: 'Your answer' } },
+        required: ['answer'],
+      },
+    });
+    if (!answer.ok) return toolError(`ask_user: no answer from the user (${answer.error.message})`);
+    const action = String(answer.result.action);
+    const content = (answer.result.content ?? {}) as JsonObject;
+    if (action !== 'accept') return textResult(`the user chose to ${action}`, { action });
+    return textResult(String(content.answer ?? ''), { action, answer: String(content.answer ?? '') });
+  },
+};
+
+export const demoTools: readonly ToolDefinition[] = [echo, sleep, fail, askModel, askUser];

@@ -66,6 +66,21 @@ const arbitraries: { [Type in DomainEventType]: fc.Arbitrary<Extract<DomainEvent
     { code: fc.integer({ min: -32_768, max: -32_000 }), reason: text, requestId, bytes: fc.nat() },
     { requiredKeys: ['code', 'reason'] },
   ),
+  ClientRequestSent: fc.record(
+    { requestId, clientRequestId: requestId, method: text, params: json },
+    { requiredKeys: ['requestId', 'clientRequestId', 'method'] },
+  ),
+  ClientRequestAnswered: fc.record(
+    { requestId, clientRequestId: requestId, result: json },
+    { requiredKeys: ['requestId', 'clientRequestId'] },
+  ),
+  ClientRequestFailed: fc.record({
+    requestId,
+    clientRequestId: requestId,
+    outcome: fc.constantFrom('error' as const, 'timed_out' as const, 'cancelled' as const),
+    code: fc.integer(),
+    reason: text,
+  }),
   SecurityIncidentReported: fc.record({ kind: text, detail: text, correlationId: text }),
   TokenIssued: fc.record({ agent: text, tokenHashPrefix: text }),
   AccessRefused: fc.record(
