@@ -18,8 +18,10 @@ import {
   runApex,
   writeConfig,
 } from '../support/apex-process.js';
+import { startEsdbProtocolFakeCluster } from '../support/esdb-protocol-fake/cluster.js';
 import { startEsdbProtocolFake } from '../support/esdb-protocol-fake/index.js';
 import { useTempDir } from '../support/sqlite-temp.js';
+import { until } from '../support/wait-until.js';
 
 const temp = useTempDir('export-import');
 
@@ -91,6 +93,40 @@ const balancesOf = async (store: EventStore) => {
 
 const digestOf = (verifyOutput: string): string | undefined => /heads digest: ([0-9a-f]{64})/.exec(verifyOutput)?.[1];
 
+/** A store written by `apex serve`, and its full export by `apex export` in `file`. */
+const exportedRecordedStore = async (file: string): Promise<{ source: string; exported: string }> => {
+  const source = await recordedStore();
+  const exported = join(temp.dir, file);
+  expect((await apex('export', '--store', `sqlite:${source}`, '--out', exported)).code).toBe(0);
+  return { source, exported };
+};
+
+const expectImported = (run: CliRun): void => {
+  expect(run.stdout).toContain('ok: imported');
+  expect(run.code).toBe(0);
+};
+
+/**
+ * What a migration into EventStoreDB must keep, checked on the target itself (read through
+ * `targetUrl`): its chain verifies to the source's heads digest, every agent's money is the same,
+ * and so is the global order of events, though the positions are the engine's.
+ */
+const expectSameLogInEventStoreDb = async (targetUrl: string, source: string): Promise<void> => {
+  const target = openEventStoreDbStore(targetUrl);
+  const sourceStore = openSqliteStore({ path: source });
+  try {
+    const sourceChain = await verifyChain(sourceStore);
+    expect(sourceChain.ok).toBe(true);
+    expect(await verifyChain(target)).toMatchObject({ ok: true, digest: sourceChain.ok ? sourceChain.digest : '' });
+    expect(await balancesOf(target)).toEqual(await balancesOf(sourceStore));
+    const order = async (store: EventStore) => (await collect(store.readAll())).map((event) => event.id);
+    expect(await order(target)).toEqual(await order(sourceStore));
+  } finally {
+    await target.close();
+    await sourceStore.close();
+  }
+};
+
 // Each test drives several CLI processes; a loaded machine needs more than the default minute (no timing is asserted).
 describe('apex export and apex import', { timeout: 240_000 }, () => {
   it('migrates a served SQLite store into a fresh SQLite store: verify passes, digests and balance reports are equal', async () => {
@@ -136,32 +172,35 @@ describe('apex export and apex import', { timeout: 240_000 }, () => {
   });
 
   it('migrates into the EventStoreDB adapter (on the gRPC protocol fake): the chain verifies and balances are equal', async () => {
-    const source = await recordedStore();
-    const exported = join(temp.dir, 'to-esdb.ndjson');
-    expect((await apex('export', '--store', `sqlite:${source}`, '--out', exported)).code).toBe(0);
-
+    const { source, exported } = await exportedRecordedStore('to-esdb.ndjson');
     const fake = await startEsdbProtocolFake();
     try {
-      const importRun = await apex('import', '--store', fake.connectionString, '--in', exported);
-      expect(importRun.stdout).toContain('ok: imported');
-      expect(importRun.code).toBe(0);
-
-      const target = openEventStoreDbStore(fake.connectionString);
-      const sourceStore = openSqliteStore({ path: source });
-      try {
-        const [targetChain, sourceChain] = [await verifyChain(target), await verifyChain(sourceStore)];
-        expect(targetChain.ok).toBe(true);
-        expect(targetChain.ok && sourceChain.ok && targetChain.digest === sourceChain.digest).toBe(true);
-        expect(await balancesOf(target)).toEqual(await balancesOf(sourceStore));
-        // Global order is kept, though the positions are the engine's.
-        const order = async (store: EventStore) => (await collect(store.readAll())).map((event) => event.id);
-        expect(await order(target)).toEqual(await order(sourceStore));
-      } finally {
-        await target.close();
-        await sourceStore.close();
-      }
+      expectImported(await apex('import', '--store', fake.connectionString, '--in', exported));
+      await expectSameLogInEventStoreDb(fake.connectionString, source);
     } finally {
       await fake.stop();
+    }
+  });
+
+  it('migrates into a three-node cluster of protocol fakes through gossip seeds, across a leader change mid-import', async () => {
+    const { source, exported } = await exportedRecordedStore('to-esdb-cluster.ndjson');
+    const cluster = await startEsdbProtocolFakeCluster();
+    try {
+      // The leader commits the import's first append and dies before answering it; node 1 leads
+      // after a 200 ms election, and the import sends that append again there.
+      cluster.holdReplies(0);
+      const importing = apex('import', '--store', cluster.gossipSeedConnectionString, '--in', exported);
+      await until(() => cluster.heldReplies(0) === 1, 'the leader holds the first append', 120_000);
+      await cluster.stopNode(0, { electionMs: 200, successor: 1 });
+      expectImported(await importing);
+
+      const [, newLeader, follower] = cluster.nodes.map((node) => node.stats);
+      expect(newLeader!.retriesRecognised).toBe(1);
+      expect(newLeader!.writesAsLeader).toBeGreaterThan(1);
+      expect(follower!.writesAsLeader + follower!.writesForwarded).toBe(0);
+      await expectSameLogInEventStoreDb(cluster.discoveryConnectionString(2), source);
+    } finally {
+      await cluster.stop();
     }
   });
 

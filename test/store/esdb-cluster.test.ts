@@ -10,7 +10,13 @@ import { EventStoreDBClient, jsonEvent, NotLeaderError } from '@eventstore/db-cl
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { isRight } from 'fp-ts/lib/Either.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppendResult, EventStore, ExpectedRevision, NewEvent } from '../../src/store/event-store.js';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  RecordedEvent,
+} from '../../src/store/event-store.js';
 import { DEFAULT_FAILOVER_WINDOW_MS, defaultFailoverPolicy } from '../../src/store/eventstoredb/failover.js';
 import { openEventStoreDbStore } from '../../src/store/eventstoredb/index.js';
 import { verifyChain } from '../../src/store/verify.js';
@@ -21,6 +27,7 @@ import {
   GossipService,
   MemberInfo,
 } from '../support/esdb-protocol-fake/generated-protocol.js';
+import { until } from '../support/wait-until.js';
 
 const newEvent = (tag: string, part: string): NewEvent => ({
   type: 'Counted',
@@ -53,15 +60,6 @@ const gossipOf = (port: number): Promise<[number, string, boolean][]> => {
       );
     }),
   );
-};
-
-/** Waits (polling) until `condition` holds; fails after `timeoutMs`. */
-const until = async (condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 };
 
 /** The APEX events of the shared log, as the fake stores them (raw bytes, not read through the adapter). */
@@ -311,6 +309,94 @@ describe('EventStoreDB adapter on a three-node cluster of gRPC protocol fakes (o
     expect(rejected.filter((append) => (byTag.get(append.tag)?.length ?? 0) > 0)).toHaveLength(writers);
     expect(rejected.some((append) => append.error.name === 'EventStoreUnavailable')).toBe(true);
     expect(cluster.nodes[1]!.stats.notReadyRefusals + cluster.nodes[2]!.stats.notReadyRefusals).toBeGreaterThan(0);
+  });
+  /** A live subscription to $all that records what it receives and how it ended. */
+  const watchAll = (store: EventStore) => {
+    const watched = { received: [] as RecordedEvent[], failure: undefined as unknown, completed: false };
+    const subscription = store.subscribeAll().subscribe({
+      next: (event) => watched.received.push(event),
+      error: (error: unknown) => {
+        watched.failure = error;
+      },
+      complete: () => {
+        watched.completed = true;
+      },
+    });
+    resources.push({ close: async () => subscription.unsubscribe() });
+    return watched;
+  };
+  type Watched = ReturnType<typeof watchAll>;
+  /** Waits until the subscription has `count` events, or has ended (then the caller's expectations say how). */
+  const untilReceived = (watched: Watched, count: number) =>
+    until(
+      () => watched.received.length >= count || watched.failure !== undefined || watched.completed,
+      `the subscriber has ${count} events`,
+      30_000,
+    );
+  const appendEach = async (store: EventStore, stream: string, count: number) => {
+    for (let n = 0; n < count; n += 1) {
+      expect(isRight(await store.append(stream, 'any', [newEvent(`${stream}#${n}`, 'a')]))).toBe(true);
+    }
+  };
+
+  it('keeps a live subscription through two leader changes: every event once, in order, no gap', async () => {
+    const cluster = await startCluster();
+    const writer = open(cluster.gossipSeedConnectionString);
+    const watched = watchAll(open(cluster.gossipSeedConnectionString));
+
+    await appendEach(writer, 'agent-before', 10);
+    await untilReceived(watched, 10);
+
+    // A burst; the leader, which serves the subscription, stops as soon as the burst is stored,
+    // usually while it is still on its way to the subscriber. Node 1 leads at once.
+    const burst = Array.from({ length: 3 }, (_, batch) =>
+      writer.append(
+        'agent-burst',
+        'any',
+        Array.from({ length: 100 }, (_, n) => newEvent(`burst-${batch}-${n}`, 'a')),
+      ),
+    );
+    expect((await Promise.all(burst)).every(isRight)).toBe(true);
+    await cluster.stopNode(0, { successor: 1 });
+    await appendEach(writer, 'agent-after-first', 10);
+    await untilReceived(watched, 320);
+    expect(watched.failure).toBeUndefined();
+
+    // The subscription was taken up again on node 1, the leader it discovered. Node 1 stops too;
+    // node 2 takes the subscription during the election (reads need no leader) and then leads.
+    await cluster.stopNode(1, { electionMs: 200, successor: 2 });
+    await appendEach(writer, 'agent-after-second', 10);
+    await untilReceived(watched, 330);
+
+    expect(watched.failure).toBeUndefined();
+    expect(watched.completed).toBe(false);
+    const ids = watched.received.map((event) => event.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const stored: RecordedEvent[] = [];
+    for await (const event of open(cluster.discoveryConnectionString(2)).readAll()) stored.push(event);
+    expect(stored).toHaveLength(330);
+    expect(watched.received).toEqual(stored);
+    expect(cluster.nodes.map((node) => node.stats.subscriptionsServed)).toEqual([1, 1, 1]);
+  });
+
+  it('ends a live subscription with a clear error when no node comes back within the failover window', async () => {
+    const cluster = await startCluster();
+    const store = open(cluster.gossipSeedConnectionString, { failoverWindowMs: 400 });
+    const watched = watchAll(store);
+    await appendEach(store, 'agent-x', 3);
+    await untilReceived(watched, 3);
+
+    await cluster.stopNode(1);
+    await cluster.stopNode(2);
+    await cluster.stopNode(0, { successor: 'none' });
+    await until(() => watched.failure !== undefined || watched.completed, 'the subscription ends', 30_000);
+
+    expect(watched.completed).toBe(false);
+    expect(watched.failure).toMatchObject({ name: 'EventStoreUnavailable' });
+    const last = watched.received.at(-1)!.position;
+    expect((watched.failure as Error).message).toContain(`no EventStoreDB node took it again within 400 ms`);
+    expect((watched.failure as Error).message).toContain(`every event up to position ${last} was delivered`);
+    expect(watched.received.map((event) => event.stream)).toEqual(['agent-x', 'agent-x', 'agent-x']);
   });
 });
 

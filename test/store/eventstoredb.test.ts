@@ -238,4 +238,24 @@ describe('EventStoreDB adapter, through the real client and the gRPC protocol fa
     await expect(store.append('agent-a', 'any', [newEvent('A', {})])).rejects.toThrow();
     await expect(store.headPosition()).rejects.toThrow();
   });
+
+  it('ends a subscription with EventStoreUnavailable, naming the last position delivered, when its one node stops', async () => {
+    await startFake();
+    const store = open();
+    const received: RecordedEvent[] = [];
+    const ended = new Promise<unknown>((resolve) =>
+      store.subscribeAll().subscribe({
+        next: (event) => {
+          received.push(event);
+          void fake.stop();
+        },
+        error: resolve,
+        complete: () => resolve('completed'),
+      }),
+    );
+    await store.append('agent-a', 'any', [newEvent('A', {})]);
+    const failure = await ended;
+    expect(failure).toMatchObject({ name: 'EventStoreUnavailable' });
+    expect((failure as Error).message).toContain(`every event up to position ${received[0]!.position} was delivered`);
+  });
 });

@@ -82,7 +82,7 @@ export const openEventStoreDbStore = (connectionString: string, options: EventSt
     append: (stream, expected, events) => openAsync(() => appender.append(stream, expected, events)),
     readStream: (stream, readOptions) => open(() => readStreamPaged(client, stream, readOptions, failover)),
     readAll: (readOptions) => open(() => readAllPaged(client, readOptions, failover)),
-    subscribeAll: (after) => open(() => subscribeAll(client, after).pipe(takeUntil(closing))),
+    subscribeAll: (after) => open(() => subscribeAll(client, after, failover).pipe(takeUntil(closing))),
     streamHeads: () => open(() => streamHeadsFromLog(client, failover)),
     headPosition: () => openAsync(async () => (await lastApexEvent(client, failover))?.position ?? -1n),
     close: () => {

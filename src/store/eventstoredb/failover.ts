@@ -30,6 +30,9 @@ export interface FailoverPolicy {
   readonly windowMs: number;
 }
 
+/** Outside a cluster: a node that does not answer is reported at once. */
+export const NO_FAILOVER: FailoverPolicy = { windowMs: 0 };
+
 /**
  * A connection string that names a cluster (gossip seeds, or DNS discovery) gets the failover
  * window; one that names a single node has no other node to fail over to, so a node that does

@@ -14,11 +14,8 @@ import {
   StreamNotFoundError,
 } from '@eventstore/db-client';
 import type { Direction, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../event-store.js';
-import { type FailoverPolicy, retryRead } from './failover.js';
+import { type FailoverPolicy, NO_FAILOVER, retryRead } from './failover.js';
 import { type EsdbRecordedEvent, isSystemEvent, toRecordedEvent } from './recorded-event.js';
-
-/** Reads outside a cluster: a node that does not answer is reported at once. */
-const NO_FAILOVER: FailoverPolicy = { windowMs: 0 };
 
 /** Events per read call; the server's own batches are smaller, so this only bounds one call's lifetime. */
 export const READ_PAGE_SIZE = 512;

@@ -43,6 +43,8 @@ export interface NodeStats {
   notReadyRefusals: number;
   /** Replies to committed writes that were never sent (held, then the node stopped). */
   repliesDropped: number;
+  /** Catch-up subscriptions to $all this node took (and confirmed). */
+  subscriptionsServed: number;
 }
 
 export const newNodeStats = (): NodeStats => ({
@@ -53,6 +55,7 @@ export const newNodeStats = (): NodeStats => ({
   notLeaderRefusals: 0,
   notReadyRefusals: 0,
   repliesDropped: 0,
+  subscriptionsServed: 0,
 });
 
 export interface NodeRole {

@@ -197,8 +197,10 @@ const serveRead = async (log: TransactionLog, behaviour: ReadBehaviour, node: No
     return;
   }
   const withPosition = ofAll || behaviour.positionsOnStreamReads;
-  if (subscription) await subscribeToAll(log, call, options, { uuidAsString, withPosition });
-  else if (ofAll) await readAll(log, call, options, { uuidAsString, withPosition });
+  if (subscription) {
+    node.stats.subscriptionsServed += 1;
+    await subscribeToAll(log, call, options, { uuidAsString, withPosition });
+  } else if (ofAll) await readAll(log, call, options, { uuidAsString, withPosition });
   else await readStream(log, call, options, { uuidAsString, withPosition });
   if (!call.cancelled) call.end();
 };
