@@ -13,33 +13,33 @@
  *
  * Figures are printed only; nothing here asserts on time.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
+import { BENCH_AGENT, countEvents, writeApexConfig } from './support/apex-setup.js';
 import { ChildServer, killAllChildren, peakRssKiB } from './support/child-server.js';
+import { parseList, parsePositive } from './support/cli-options.js';
 import { type DiskProbe, probeDurableCommits } from './support/disk-probe.js';
-import { type LoadResult, runLoad } from './support/load.js';
-
-type ServerKind = 'sdk' | 'apex';
-
-interface Measurement {
-  readonly kind: ServerKind;
-  readonly load: LoadResult;
-  readonly startMs: number;
-  readonly peakRssKiB: number | undefined;
-  readonly exit: string;
-  /** APEX only: rows in the events table after the child exited, and their count by type. */
-  readonly events:
-    | { readonly total: number; readonly byType: ReadonlyArray<{ type: string; count: number }> }
-    | undefined;
-}
+import { runLoad } from './support/load.js';
+import {
+  comparisonTable,
+  cpuPressure,
+  describeDisk,
+  eventSummaries,
+  failureWarnings,
+  loadAverage,
+  type Measurement,
+  measurementsTable,
+  SERVER_NAMES as NAMES,
+  type ServerKind,
+  sdkVersion,
+  sourceRevision,
+} from './support/load-report.js';
+import { makeTempDir, removeTempDir } from './support/temp-dirs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const AGENT = 'bench';
 const MESSAGE = 'hello from the stdio load benchmark';
 const PROTOCOL_VERSION = '2025-11-25';
 const HANDSHAKE_TIMEOUT_MS = 60_000;
@@ -55,19 +55,6 @@ const usage = `usage: npx tsx bench/stdio-load.ts [--seconds N] [--warmup N] [--
                    (summarise with: npx tsx bench/support/cpuprofile-summary.ts DIR/<file>.cpuprofile)
   --durability D   APEX's SQLite durability: durable (default, fsync before every acknowledgement) or normal
   --keep           keep the temporary directories (APEX config and SQLite file) and print where they are`;
-
-const parseList = (value: string, what: string): number[] =>
-  value.split(',').map((item) => {
-    const n = Number(item.trim());
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${what}: ${JSON.stringify(item)} is not a positive integer`);
-    return n;
-  });
-
-const parsePositive = (value: string, what: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${what}: ${JSON.stringify(value)} is not a positive number`);
-  return n;
-};
 
 const parseOptions = () => {
   const { values } = parseArgs({
@@ -104,55 +91,8 @@ const parseOptions = () => {
 
 type Options = ReturnType<typeof parseOptions>;
 
-/** The example configuration with one agent, `bench`, whose balance never runs out. */
-const writeApexConfig = (dir: string): string => {
-  const example = JSON.parse(readFileSync(join(ROOT, 'examples/apex.config.json'), 'utf8')) as {
-    agents?: Record<string, Record<string, unknown>>;
-  };
-  const base = example.agents?.alice ?? {};
-  const config = {
-    ...example,
-    agents: {
-      [AGENT]: {
-        ...base,
-        name: 'Load benchmark',
-        balance: '1000000000',
-        debtLimit: '0',
-        permissions: ['demo'],
-      },
-    },
-  };
-  const path = join(dir, 'apex.config.json');
-  writeFileSync(path, JSON.stringify(config, null, 2));
-  return path;
-};
-
-const countEvents = (dbPath: string): Measurement['events'] => {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    const total = Number((db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number | bigint }).n);
-    const byType = (
-      db.prepare('SELECT type, COUNT(*) AS count FROM events GROUP BY type ORDER BY count DESC, type').all() as Array<{
-        type: string;
-        count: number | bigint;
-      }>
-    ).map((row) => ({ type: row.type, count: Number(row.count) }));
-    return { total, byType };
-  } finally {
-    db.close();
-  }
-};
-
-/** Temporary directories still to remove, also when the benchmark is interrupted (Ctrl-C). */
-const temporaryDirs = new Set<string>();
-process.on('exit', () => {
-  killAllChildren();
-  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
-});
-
 const measure = async (kind: ServerKind, inflight: number, options: Options): Promise<Measurement> => {
-  const dir = mkdtempSync(join(tmpdir(), `apex-stdio-load-${kind}-`));
-  if (!options.keep) temporaryDirs.add(dir);
+  const dir = makeTempDir(`apex-stdio-load-${kind}-`, options.keep);
   const dbPath = join(dir, 'events.db');
   const nodeFlags = ['--import', 'tsx'];
   let args: string[];
@@ -169,7 +109,7 @@ const measure = async (kind: ServerKind, inflight: number, options: Options): Pr
             '--cpu-prof-name',
             `apex-inflight-${inflight}-${Date.now()}.cpuprofile`,
           ];
-    const configPath = writeApexConfig(dir);
+    const configPath = writeApexConfig(ROOT, dir);
     args = [
       ...profile,
       ...nodeFlags,
@@ -178,7 +118,7 @@ const measure = async (kind: ServerKind, inflight: number, options: Options): Pr
       '--config',
       configPath,
       '--agent',
-      AGENT,
+      BENCH_AGENT,
       '--store',
       `sqlite:${dbPath}?durability=${options.durability}`,
     ];
@@ -217,72 +157,18 @@ const measure = async (kind: ServerKind, inflight: number, options: Options): Pr
   } finally {
     if (!server.hasExited) server.child.kill('SIGKILL');
     if (options.keep) process.stderr.write(`kept ${dir}\n`);
-    else {
-      rmSync(dir, { recursive: true, force: true });
-      temporaryDirs.delete(dir);
-    }
+    else removeTempDir(dir);
   }
 };
 
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const NAMES: Record<ServerKind, string> = { sdk: 'SDK 1.x', apex: 'APEX' };
-
-const fixed = (n: number | undefined, digits: number): string =>
-  n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits);
-const grouped = (n: number): string => Math.round(n).toLocaleString('en-US');
-
-const table = (header: readonly string[], rows: ReadonlyArray<readonly string[]>): string => {
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-};
-
-const loadAverage = (): string =>
-  loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ');
-
-/** Linux pressure stall information: share of time some runnable task waited for a CPU (last 60 s). */
-const cpuPressure = (): string => {
-  try {
-    const match = /^some avg10=([\d.]+) avg60=([\d.]+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
-    return match === null ? 'n/a' : `${match[2]}% (avg60)`;
-  } catch {
-    return 'n/a';
-  }
-};
-
-/** The commit APEX ran from, and whether src/ had uncommitted changes (read-only git commands). */
-const sourceRevision = (): string => {
-  try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
-    const commit = git('rev-parse', '--short', 'HEAD');
-    return git('status', '--porcelain', '--', 'src') === '' ? commit : `${commit} + uncommitted changes in src/`;
-  } catch {
-    return 'unknown (no git)';
-  }
-};
-
 interface Context {
   readonly loadBefore: string;
   readonly diskBefore: DiskProbe;
   readonly diskAfter: DiskProbe;
 }
-
-const sdkVersion = (): string => {
-  try {
-    const path = join(ROOT, 'node_modules/@modelcontextprotocol/sdk/package.json');
-    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-};
-
-const describeDisk = (probe: DiskProbe): string =>
-  `p50 ${fixed(probe.p50Ms, 2)} ms, p99 ${fixed(probe.p99Ms, 2)} ms (${grouped(probe.commitsPerSecond)}/s)`;
 
 const report = (results: readonly Measurement[], options: Options, context: Context): string => {
   const cpu = cpus();
@@ -291,88 +177,18 @@ const report = (results: readonly Measurement[], options: Options, context: Cont
     `stdio load: tools/call echo, ${options.warmupMs / 1000} s warm-up + ${options.measureMs / 1000} s measured per row, fresh child per row`,
     `${new Date().toISOString()}  Node ${process.version}  ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'})`,
     'both servers run as `node --import tsx <entry>`; APEX on a fresh temporary SQLite file (its default durability)',
-    `APEX source: ${sourceRevision()}; SDK: @modelcontextprotocol/sdk ${sdkVersion()}`,
+    `APEX source: ${sourceRevision(ROOT)}; SDK: @modelcontextprotocol/sdk ${sdkVersion(ROOT)}`,
     `load average (1/5/15 min) before: ${context.loadBefore}, after: ${loadAverage()}; CPU pressure after: ${cpuPressure()}`,
     `disk (${tmpdir()}): one durable 1-row SQLite commit (WAL, synchronous=FULL) before: ${describeDisk(context.diskBefore)}; after: ${describeDisk(context.diskAfter)}`,
     '(other work on the machine skews the figures: compare rows of one run, not runs of different moments)',
     '',
   );
-  const rows = results.map((m) => [
-    String(m.load.inflight),
-    NAMES[m.kind],
-    grouped(m.load.requestsPerSecond),
-    fixed(m.load.p50Ms, 3),
-    fixed(m.load.p99Ms, 3),
-    fixed(m.load.maxMs, 1),
-    m.load.serverCores === undefined ? 'n/a' : `${Math.round(m.load.serverCores * 100)}%`,
-    `${Math.round(m.load.clientCores * 100)}%`,
-    m.peakRssKiB === undefined ? 'n/a' : fixed(m.peakRssKiB / 1024, 0),
-    fixed(m.startMs, 0),
-    String(m.load.errors),
-    m.events === undefined ? '-' : `${grouped(m.events.total)} (${fixed(m.events.total / m.load.answered, 2)}/call)`,
-  ]);
-  out.push(
-    table(
-      [
-        'in flight',
-        'server',
-        'req/s',
-        'p50 ms',
-        'p99 ms',
-        'max ms',
-        'server CPU',
-        'client CPU',
-        'peak RSS MiB',
-        'start ms',
-        'errors',
-        'events recorded',
-      ],
-      rows,
-    ),
-  );
-
-  const ratioRows: string[][] = [];
-  for (const inflight of options.inflight) {
-    const sdk = results.find((m) => m.kind === 'sdk' && m.load.inflight === inflight);
-    const apex = results.find((m) => m.kind === 'apex' && m.load.inflight === inflight);
-    if (sdk === undefined || apex === undefined) continue;
-    ratioRows.push([
-      String(inflight),
-      'APEX vs SDK',
-      `${fixed(apex.load.requestsPerSecond / sdk.load.requestsPerSecond, 2)}×`,
-      `${apex.load.p50Ms >= sdk.load.p50Ms ? '+' : ''}${fixed(apex.load.p50Ms - sdk.load.p50Ms, 3)}`,
-      `${apex.load.p99Ms >= sdk.load.p99Ms ? '+' : ''}${fixed(apex.load.p99Ms - sdk.load.p99Ms, 3)}`,
-    ]);
+  out.push(measurementsTable(results));
+  const comparison = comparisonTable(results, options.inflight);
+  if (comparison !== undefined) {
+    out.push('', comparison, 'targets: throughput APEX/SDK >= 1.0× at 64 in flight; p99 added < 2 ms at 1 in flight');
   }
-  if (ratioRows.length > 0) {
-    out.push(
-      '',
-      table(['in flight', 'comparison', 'throughput APEX/SDK', 'p50 added ms', 'p99 added ms'], ratioRows),
-      'targets: throughput APEX/SDK >= 1.0× at 64 in flight; p99 added < 2 ms at 1 in flight',
-    );
-  }
-
-  for (const m of results) {
-    if (m.events === undefined) continue;
-    // Types recorded for (about) every call, per call; the rest (start-up, session) as a count.
-    const perCall = m.events.byType.filter((row) => row.count * 2 >= m.load.answered);
-    const others = m.events.byType.filter((row) => row.count * 2 < m.load.answered);
-    const otherCount = others.reduce((sum, row) => sum + row.count, 0);
-    out.push(
-      '',
-      `APEX at ${m.load.inflight} in flight: ${grouped(m.load.answered)} tools/call answered, ${grouped(m.events.total)} events stored:`,
-      `  per call: ${perCall.map((row) => `${row.type} ${fixed(row.count / m.load.answered, 2)}`).join(', ')}`,
-      `  other: ${otherCount} (${others.map((row) => `${row.type} ${row.count}`).join(', ')})`,
-    );
-  }
-  const failures = results.filter((m) => m.load.errors > 0 || m.exit !== 'ok');
-  for (const m of failures) {
-    out.push(
-      '',
-      `WARNING ${NAMES[m.kind]} at ${m.load.inflight} in flight: ${m.load.errors} error responses, exit ${m.exit}` +
-        (m.load.firstError === undefined ? '' : `; first: ${m.load.firstError}`),
-    );
-  }
+  out.push(...eventSummaries(results), ...failureWarnings(results));
   out.push(
     '',
     'server CPU: the child (all threads) during the window, 100% = one core busy; client CPU: this process.',

@@ -4,6 +4,7 @@
  * then the requests still outstanding are drained so the server ends idle.
  */
 import { type ChildServer, cpuSeconds, type JsonRpcMessage } from './child-server.js';
+import { summarizeLatencies } from './percentiles.js';
 
 export interface LoadOptions {
   readonly inflight: number;
@@ -38,13 +39,8 @@ export interface LoadResult {
   readonly clientCores: number;
 }
 
-/** Nearest-rank percentile of sorted values. */
-const percentile = (sorted: Float64Array, p: number): number =>
-  sorted.length === 0
-    ? Number.NaN
-    : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-
-const textOf = (result: unknown): unknown => {
+/** The text of a tools/call result's first content item (what echo sends back). */
+export const textOf = (result: unknown): unknown => {
   const content = (result as { content?: ReadonlyArray<{ text?: unknown }> } | undefined)?.content;
   return Array.isArray(content) ? content[0]?.text : undefined;
 };
@@ -103,15 +99,12 @@ export const runLoad = (server: ChildServer, options: LoadOptions): Promise<Load
       if (settled) return;
       cleanUp();
       const windowSeconds = Number(windowEndNs - windowStartNs) / 1e9;
-      const sorted = Float64Array.from(latenciesNs).sort();
       resolve({
         inflight: options.inflight,
         windowSeconds,
         completed,
         requestsPerSecond: completed / windowSeconds,
-        p50Ms: percentile(sorted, 0.5) / 1e6,
-        p99Ms: percentile(sorted, 0.99) / 1e6,
-        maxMs: (sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1]!) / 1e6,
+        ...summarizeLatencies(latenciesNs),
         errors,
         firstError,
         answered,
