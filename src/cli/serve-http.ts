@@ -6,6 +6,7 @@ import {
   parseListenAddress,
   startHttpServer,
 } from '../server/http/index.js';
+import { recoverInBackground } from '../server/recovery.js';
 import { createServerContext } from '../server/server-context.js';
 import { openStore } from '../store/open-store.js';
 import { CliError } from './cli-error.js';
@@ -72,9 +73,11 @@ export const serveHttp = async (options: ServeHttpOptions): Promise<void> => {
     'listening',
   );
 
+  const recovery = recoverInBackground(context);
   const signal = await waitForSignal();
   logger.info({ signal }, 'shutting down: finishing in-flight requests');
   await server.stop(`signal ${signal}`);
+  await recovery;
   await context.close();
   await store.close();
   logger.info('APEX stopped');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import { type ApexConfig, emptyConfig, loadConfig } from '../server/config.js';
+import { recoverInBackground } from '../server/recovery.js';
 import { createServerContext } from '../server/server-context.js';
 import { serveStdio } from '../server/stdio-server.js';
 import { openStore } from '../store/open-store.js';
@@ -48,6 +49,7 @@ export const serve = async (options: ServeOptions): Promise<void> => {
   const context = await createServerContext({ store, config, logger });
   const sessionId = randomUUID();
   const server = await serveStdio({ context, agent, sessionId });
+  const recovery = recoverInBackground(context);
   logger.info(
     { agent, session: sessionId, store: options.store.replace(/\/\/[^@]*@/, '//***@') },
     'APEX serving MCP on stdio',
@@ -60,6 +62,7 @@ export const serve = async (options: ServeOptions): Promise<void> => {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   await server.finished;
+  await recovery;
   await context.close();
   await store.close();
   logger.info('APEX stopped');

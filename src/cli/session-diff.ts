@@ -5,9 +5,10 @@ import { diffJson } from './json-diff.js';
 
 /**
  * Not recorded, or recorded differently each run: event ids, positions, revisions and hashes (the
- * envelope is left out), timestamps, durations and reservation ids. Session ids are replaced.
+ * envelope is left out), timestamps, durations, reservation ids and the server process (`instance`).
+ * Session ids are replaced.
  */
-const IGNORED_KEYS = new Set(['timestamp', 'durationMs', 'ageMs', 'reservationId']);
+const IGNORED_KEYS = new Set(['timestamp', 'durationMs', 'ageMs', 'reservationId', 'instance']);
 
 export interface Comparable {
   /** The request it belongs to (its key in correlation ids), or 'session'. */

@@ -6,15 +6,17 @@ import { LEDGER_EVENT_DEFINITIONS, type LedgerEvent } from './ledger/events.js';
 import { MEMORY_EVENT_DEFINITIONS, type MemoryEvent } from './memory/events.js';
 import { SECURITY_EVENT_DEFINITIONS, type SecurityEvent } from './security/events.js';
 import { SESSION_EVENT_DEFINITIONS, type SessionEvent } from './session/events.js';
+import { TASK_EVENT_DEFINITIONS, type TaskEvent } from './task/events.js';
 
 export type { AccessEvent } from './access/events.js';
 export type { LedgerEvent } from './ledger/events.js';
 export type { MemoryEvent } from './memory/events.js';
 export type { SecurityEvent } from './security/events.js';
 export type { SessionEvent } from './session/events.js';
+export type { TaskEvent } from './task/events.js';
 
 /** Every event APEX writes. */
-export type DomainEvent = LedgerEvent | SessionEvent | SecurityEvent | MemoryEvent | AccessEvent;
+export type DomainEvent = LedgerEvent | SessionEvent | SecurityEvent | MemoryEvent | AccessEvent | TaskEvent;
 export type DomainEventType = DomainEvent['type'];
 
 const ALL_DEFINITIONS: readonly EventDefinition[] = [
@@ -23,6 +25,7 @@ const ALL_DEFINITIONS: readonly EventDefinition[] = [
   ...SECURITY_EVENT_DEFINITIONS,
   ...MEMORY_EVENT_DEFINITIONS,
   ...ACCESS_EVENT_DEFINITIONS,
+  ...TASK_EVENT_DEFINITIONS,
 ];
 
 /** The stored form of an event: current schema version, JSON-ready data (money as decimal strings). */

@@ -19,8 +19,10 @@ export const DEFAULT_LIMITS = {
   concurrency: 64,
 } as const;
 
-export const TOOLSETS = ['demo'] as const;
-export type Toolset = (typeof TOOLSETS)[number];
+/** Optional tool families: `demo` (echo, sleep, fail) and `conformance` (the MCP conformance suite's fixtures). */
+const ToolsetName = t.keyof({ demo: null, conformance: null });
+export type Toolset = t.TypeOf<typeof ToolsetName>;
+export const TOOLSETS = Object.keys(ToolsetName.keys) as readonly Toolset[];
 
 const PositiveInt = t.refinement(t.number, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
 
@@ -128,7 +130,7 @@ const ConfigFile = closedObject(
     $schema: t.string,
     agents: t.record(AgentIdKey, AgentConfig),
     tools: t.record(t.string, ToolConfig),
-    toolsets: t.array(t.keyof({ demo: null })),
+    toolsets: t.array(ToolsetName),
     limits: LimitsConfig,
     recording: RecordingConfig,
     tokens: t.record(AgentIdKey, t.array(TokenHash)),

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { RequestId } from '../domain/event-definition.js';
 import type { SessionCommand } from '../domain/session/commands.js';
 import {
+  CUT_OFF_CODE,
+  copySessionState,
   evolveSessionInPlace,
   type MutableSessionState,
   type SessionState,
@@ -131,15 +133,57 @@ export class McpConnection {
       sessionDecider,
       sessionCodec,
       {
-        clone: (state) => ({ status: state.status, agent: state.agent, active: new Map(state.active) }),
+        clone: copySessionState,
         evolve: (state, event) => evolveSessionInPlace(state as MutableSessionState, event),
       },
     );
     const connection = new McpConnection(server, options, session);
     if (session.state.status === 'not_started') {
-      await connection.record({ type: 'StartSession', data: { transport: options.transport, agent: options.agent } });
+      await connection.record({
+        type: 'StartSession',
+        data: { transport: options.transport, agent: options.agent, instance: server.instance },
+      });
+    }
+    const initialization = session.state.initialization;
+    if (initialization !== undefined) {
+      // A session taken over after a restart: its client initialized with the process before.
+      connection.protocolVersion = initialization.protocolVersion;
+      connection.clientInfo = initialization.clientInfo;
+      connection.clientCapabilities = initialization.clientCapabilities;
+      connection.lifecycle = 'initialized';
     }
     return connection;
+  }
+
+  /** What the session's log says: its status, agent, process and requests left open. */
+  get recorded(): SessionState {
+    return this.session.state;
+  }
+
+  /**
+   * Takes the session over from the process that ran it and has stopped: every request it left
+   * unfinished is recorded as failed (cut off), then the session as adopted by this process.
+   * Returns the requests that were cut off.
+   */
+  async adopt(
+    reason: string,
+  ): Promise<ReadonlyArray<SessionState['active'] extends ReadonlyMap<string, infer R> ? R : never>> {
+    const cutOff = [...this.session.state.active.values()];
+    // One terminal event per request, each under its request's correlation id, then the take-over.
+    const ended = cutOff.map((request) =>
+      this.record(
+        {
+          type: 'FailRequest',
+          data: { requestId: request.requestId, code: CUT_OFF_CODE, message: `cut off: ${reason}`, durationMs: 0 },
+        },
+        correlationIdOf(this.options.sessionId, request.requestId),
+      ),
+    );
+    await Promise.all([
+      ...ended,
+      this.record({ type: 'AdoptSession', data: { instance: this.server.instance, reason, cutOff: cutOff.length } }),
+    ]);
+    return cutOff;
   }
 
   get sessionId(): string {
@@ -150,9 +194,12 @@ export class McpConnection {
     return this.requests.size;
   }
 
-  /** Handles one message; resolves when its handling (and recording) is finished. */
-  async handle(message: IncomingMessage): Promise<void> {
-    if (message.kind === 'request') return this.handleRequest(message.id, message.method, message.params);
+  /**
+   * Handles one message; resolves when its handling (and recording) is finished. `stream` names the
+   * SSE stream (HTTP) that will carry a request's answer, so it is recorded with the request.
+   */
+  async handle(message: IncomingMessage, stream?: number): Promise<void> {
+    if (message.kind === 'request') return this.handleRequest(message.id, message.method, message.params, stream);
     if (message.kind === 'notification') return this.handleNotification(message.method, message.params);
     if (!this.clientRequests.settle(message)) {
       // An answer nobody waits for (late, after a timeout or cancellation; or never asked): dropped.
@@ -184,6 +231,17 @@ export class McpConnection {
       this.logger.warn({ err: recordingError }, 'could not record a rejected message');
     }
     this.sendError(id, error);
+  }
+
+  /** Records a message sent on a resumable SSE stream (HTTP) before it is written; resolves once durable. */
+  recordStreamed(stream: number, seq: number, message: OutgoingMessage, requestId?: RequestId): Promise<void> {
+    return this.record(
+      {
+        type: 'StreamMessage',
+        data: { stream, seq, message, ...(requestId === undefined ? {} : { requestId }) },
+      },
+      requestId === undefined ? undefined : correlationIdOf(this.options.sessionId, requestId),
+    );
   }
 
   notify(method: string, params: Record<string, unknown>, relatedRequestId?: RequestId): void {
@@ -218,7 +276,7 @@ export class McpConnection {
     return { era: 'legacy', version: this.protocolVersion, unsupported: version };
   }
 
-  private async handleRequest(id: RequestId, method: string, params: unknown): Promise<void> {
+  private async handleRequest(id: RequestId, method: string, params: unknown, stream?: number): Promise<void> {
     if (this.closing !== undefined) {
       this.sendError(id, invalidRequest('the server is shutting down; send this request on a new connection'));
       return;
@@ -245,6 +303,7 @@ export class McpConnection {
             ...this.recordedParams(params),
             ...(version === undefined ? {} : { protocolVersion: version }),
             ...(this.clientInfo === undefined ? {} : { clientInfo: this.clientInfo }),
+            ...(stream === undefined ? {} : { stream }),
           },
         },
         correlationId,
@@ -369,6 +428,17 @@ export class McpConnection {
         serverInfo: this.server.serverInfo,
         instructions: SERVER_INSTRUCTIONS,
       },
+      // What was negotiated is a fact of the session: a process taking it over after a restart needs it.
+      alsoRecord: [
+        {
+          type: 'InitializeSession',
+          data: {
+            protocolVersion: this.protocolVersion,
+            clientInfo: params.clientInfo,
+            clientCapabilities: params.capabilities,
+          },
+        },
+      ],
     };
   }
 
@@ -444,6 +514,12 @@ export class McpConnection {
       );
       this.sendError(id, internalError());
     }
+  }
+
+  /** Lets go of the session without ending it (another process, or a later request, takes it on). */
+  forget(): void {
+    clearInterval(this.sweep);
+    this.closed = true;
   }
 
   /** Stops taking work: waits for in-flight requests (cut off after `graceMs`), then ends the session. */

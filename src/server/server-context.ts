@@ -7,16 +7,19 @@ import type { EventMetadata, EventStore } from '../store/event-store.js';
 import { streamName } from '../store/stream-name.js';
 import { AgentAccounts } from './agent-accounts.js';
 import { AggregateCache } from './aggregate-cache.js';
+import { conformancePrompts, conformanceResources } from './api/conformance-fixtures.js';
 import { promptsApi } from './api/prompts-api.js';
 import { resourcesApi } from './api/resources-api.js';
 import { toolsApi } from './api/tools-api.js';
 import type { ApexConfig } from './config.js';
 import { domainEventCodec } from './event-codec.js';
+import { type Instance, THIS_INSTANCE } from './instance.js';
 import { MemoryIndex } from './memory-index.js';
 import type { Handler, RequestScope } from './outcome.js';
 import { type ReadModels, startReadModels } from './read-models.js';
 import { Subscriptions } from './subscriptions.js';
 import { builtinTools } from './tools/builtin-tools.js';
+import { conformanceTools } from './tools/conformance-tools.js';
 import { demoTools } from './tools/demo-tools.js';
 import { ToolHooks } from './tools/hooks.js';
 import { ToolCatalog } from './tools/tool-catalog.js';
@@ -38,6 +41,8 @@ export interface ServerContext {
   readonly handlers: ReadonlyMap<string, Handler>;
   readonly serverInfo: { readonly name: string; readonly title: string; readonly version: string };
   readonly latestProtocolVersion: string;
+  /** This process, recorded on the sessions it runs (see src/server/instance.ts). */
+  readonly instance: Instance;
   /** Charges the seed's timeout penalty to `agent`. */
   readonly penalizeTimeout: (
     agent: string,
@@ -64,9 +69,11 @@ export const createServerContext = async (options: ServerContextOptions): Promis
   if (registered.length > 0) logger.info({ agents: registered }, 'registered agents from the configuration');
 
   const memoryIndex = new MemoryIndex(store);
+  const conformance = config.toolsets.includes('conformance');
   const tools = [
     ...builtinTools({ store, accounts, memoryIndex }),
     ...(config.toolsets.includes('demo') ? demoTools : []),
+    ...(conformance ? conformanceTools : []),
     ...(options.extraTools ?? []),
   ];
   const catalog = new ToolCatalog(tools, config);
@@ -117,8 +124,9 @@ export const createServerContext = async (options: ServerContextOptions): Promis
         systemBank: async () => readModels.systemBank(),
         health: async () => readModels.health(),
         metrics: async () => readModels.metrics(),
+        providers: conformance ? [conformanceResources] : [],
       }),
-      ...promptsApi(config),
+      ...promptsApi(config, conformance ? conformancePrompts : []),
     }),
   );
 
@@ -133,6 +141,7 @@ export const createServerContext = async (options: ServerContextOptions): Promis
     readModels,
     handlers,
     serverInfo: { name: SERVER_NAME, title: 'APEX auditable MCP server', version: SERVER_VERSION },
+    instance: THIS_INSTANCE,
     latestProtocolVersion: LATEST_PROTOCOL_VERSION,
     penalizeTimeout: async (agent, correlationId, ttlMs, metadata) => {
       const account = await accounts.get(agent);

@@ -189,13 +189,17 @@ describe('server-to-client requests over Streamable HTTP, with the SDK 1.x clien
     expect(textOf(results.sampled)).toBe('OVER HTTP');
     expect(textOf(results.accepted)).toBe('yes');
     const call = sessionEventsOf(events, callOf(events, 'over http'));
+    // On HTTP each message of the call's SSE stream is recorded too (MessageStreamed): the request, then the answer.
     expect(call.map((event) => event.type)).toEqual([
       'RequestReceived',
       'ToolCallRequested',
       'ClientRequestSent',
+      'MessageStreamed',
       'ClientRequestAnswered',
       'ToolCallSucceeded',
       'RequestCompleted',
+      'MessageStreamed',
     ]);
+    expect(call[3]?.data).toMatchObject({ message: { method: 'sampling/createMessage' } });
   });
 });

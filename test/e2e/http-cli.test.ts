@@ -133,6 +133,7 @@ describe('apex serve --http start-up checks', () => {
     expect(events.find((event) => event.type === 'SessionStarted')?.data).toEqual({
       transport: 'http',
       agent: 'alice',
+      instance: expect.objectContaining({ pid: expect.any(Number) }),
     });
     expect(events.filter((event) => event.type === 'SessionEnded').map((event) => event.data)).toEqual([
       { reason: 'signal SIGTERM' },

@@ -294,7 +294,8 @@ describe('apex serve --http, driven by the official SDK 1.x Streamable HTTP clie
     expect(seen.drainedSleep).toBe('slept 1500 ms');
     expect(exitCode).toBe(0);
     const bobSession = events.filter((event) => event.stream === `session-${seen.bobSessionId}`);
-    expect(typesOf(bobSession).slice(-2)).toEqual(['RequestCompleted', 'SessionEnded']);
+    // The sleep's answer went on its SSE stream: recorded (MessageStreamed) before it was written.
+    expect(typesOf(bobSession).slice(-3)).toEqual(['RequestCompleted', 'MessageStreamed', 'SessionEnded']);
     expect(bobSession.at(-1)?.data).toEqual({ reason: 'signal SIGTERM' });
     const aliceEnd = events.find(
       (event) => event.stream === `session-${seen.aliceSessionId}` && event.type === 'SessionEnded',
@@ -307,11 +308,15 @@ describe('apex serve --http, driven by the official SDK 1.x Streamable HTTP clie
   it('records each HTTP session as a session stream of its agent, with the usual events per call', () => {
     const started = events.filter((event) => event.type === 'SessionStarted');
     expect(started.map((event) => event.data)).toEqual(
-      expect.arrayContaining([
-        { transport: 'http', agent: 'alice' },
-        { transport: 'http', agent: 'bob' },
-        { transport: 'http', agent: 'dave' },
-      ]),
+      expect.arrayContaining(
+        ['alice', 'bob', 'dave'].map((agent) =>
+          expect.objectContaining({
+            transport: 'http',
+            agent,
+            instance: expect.objectContaining({ pid: apex.child.pid }),
+          }),
+        ),
+      ),
     );
     const echo = events.find(
       (event) => event.type === 'ToolCallRequested' && (event.data as { tool: string }).tool === 'echo',
@@ -322,6 +327,8 @@ describe('apex serve --http, driven by the official SDK 1.x Streamable HTTP clie
       'ToolCallRequested',
       'ToolCallSucceeded',
       'RequestCompleted',
+      // The answer went on the call's SSE stream (the client accepts one): recorded before it was written.
+      'MessageStreamed',
     ]);
     expect(typesOf(ofCall.filter((event) => event.stream === 'agent-alice'))).toEqual([
       'FundsReserved',

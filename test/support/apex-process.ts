@@ -35,7 +35,7 @@ export const connectSdkClient = async (options: {
     args: cliArgs('serve', '--config', options.config, '--store', `sqlite:${options.store}`, '--agent', options.agent),
     cwd: REPO_ROOT,
     stderr: 'pipe',
-    env: { ...process.env, APEX_LOG_LEVEL: 'warn' } as Record<string, string>,
+    env: { ...process.env, APEX_LOG_LEVEL: process.env.APEX_TEST_LOG_LEVEL ?? 'warn' } as Record<string, string>,
   });
   const stderr: string[] = [];
   transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));

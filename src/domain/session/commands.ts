@@ -1,4 +1,5 @@
 import type { RequestId } from '../event-definition.js';
+import type { Instance } from './events.js';
 
 /** Commands on one session (stream `session-<id>`). Params and arguments arrive already redacted. */
 export type SessionCommand =
@@ -10,6 +11,29 @@ export type SessionCommand =
         readonly protocolVersion?: string;
         readonly clientInfo?: unknown;
         readonly clientCapabilities?: unknown;
+        readonly instance?: Instance;
+      };
+    }
+  | {
+      readonly type: 'InitializeSession';
+      readonly data: {
+        readonly protocolVersion: string;
+        readonly clientInfo?: unknown;
+        readonly clientCapabilities?: unknown;
+      };
+    }
+  | {
+      readonly type: 'AdoptSession';
+      /** `cutOff`: how many requests the adopter already recorded as cut off, just before. */
+      readonly data: { readonly instance: Instance; readonly reason: string; readonly cutOff: number };
+    }
+  | {
+      readonly type: 'StreamMessage';
+      readonly data: {
+        readonly stream: number;
+        readonly seq: number;
+        readonly message: unknown;
+        readonly requestId?: RequestId;
       };
     }
   | {
@@ -20,6 +44,7 @@ export type SessionCommand =
         readonly params?: unknown;
         readonly protocolVersion?: string;
         readonly clientInfo?: unknown;
+        readonly stream?: number;
       };
     }
   | { readonly type: 'CompleteRequest'; readonly data: { readonly requestId: RequestId; readonly durationMs: number } }

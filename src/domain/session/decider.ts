@@ -3,7 +3,7 @@ import type { Decider } from '../decider.js';
 import { type DomainError, domainError, invalidDurationError } from '../errors.js';
 import { isDurationMs, type RequestId } from '../event-definition.js';
 import type { SessionCommand } from './commands.js';
-import type { SessionEvent } from './events.js';
+import type { Instance, SessionEvent } from './events.js';
 import { requestKey } from './request-lifetime.js';
 
 /** A request that has been received and has not ended yet. */
@@ -14,6 +14,15 @@ export interface ActiveRequest {
   readonly toolCall: { readonly tool: string; readonly settled: boolean } | undefined;
   /** Keys (requestKey) of the server-to-client requests sent on its behalf and not answered yet. */
   readonly pendingClientRequests?: readonly string[];
+  /** The SSE stream (HTTP) that carries its answer. */
+  readonly stream?: number;
+}
+
+/** What a legacy client's initialize settled. */
+export interface SessionInitialization {
+  readonly protocolVersion: string;
+  readonly clientInfo?: unknown;
+  readonly clientCapabilities?: unknown;
 }
 
 /**
@@ -23,17 +32,37 @@ export interface ActiveRequest {
 export interface SessionState {
   readonly status: 'not_started' | 'open' | 'ended';
   readonly agent: string;
+  readonly transport: string;
   readonly active: ReadonlyMap<string, ActiveRequest>;
+  /** The server process running the session (absent for sessions recorded before instances were). */
+  readonly instance: Instance | undefined;
+  readonly initialization: SessionInitialization | undefined;
 }
 
 /** The same shape, owned by one caller who may update it in place (see evolveSessionInPlace). */
 export interface MutableSessionState {
   status: SessionState['status'];
   agent: string;
+  transport: string;
   readonly active: Map<string, ActiveRequest>;
+  instance: Instance | undefined;
+  initialization: SessionInitialization | undefined;
 }
 
-export const initialSessionState = (): MutableSessionState => ({ status: 'not_started', agent: '', active: new Map() });
+export const initialSessionState = (): MutableSessionState => ({
+  status: 'not_started',
+  agent: '',
+  transport: '',
+  active: new Map(),
+  instance: undefined,
+  initialization: undefined,
+});
+
+/** A copy the caller may evolve in place. */
+export const copySessionState = (state: SessionState): MutableSessionState => ({
+  ...state,
+  active: new Map(state.active),
+});
 
 /**
  * The fast path for the server, which keeps one session's state in memory and evolves it on
@@ -44,12 +73,21 @@ export const evolveSessionInPlace = (state: MutableSessionState, event: SessionE
     case 'SessionStarted':
       state.status = 'open';
       state.agent = event.data.agent;
+      state.transport = event.data.transport;
+      state.instance = event.data.instance;
+      break;
+    case 'SessionInitialized':
+      state.initialization = event.data;
+      break;
+    case 'SessionAdopted':
+      state.instance = event.data.instance;
       break;
     case 'RequestReceived':
       state.active.set(requestKey(event.data.requestId), {
         requestId: event.data.requestId,
         method: event.data.method,
         toolCall: undefined,
+        ...(event.data.stream === undefined ? {} : { stream: event.data.stream }),
       });
       break;
     case 'RequestCompleted':
@@ -92,9 +130,12 @@ export const evolveSessionInPlace = (state: MutableSessionState, event: SessionE
 
 /** The pure evolve: copies the state, then applies the event to the copy. */
 export const evolveSession = (state: SessionState, event: SessionEvent): SessionState =>
-  evolveSessionInPlace({ status: state.status, agent: state.agent, active: new Map(state.active) }, event);
+  evolveSessionInPlace(copySessionState(state), event);
 
 type Decision = E.Either<DomainError, readonly SessionEvent[]>;
+
+/** The JSON-RPC code (internal error) recorded for a request cut off by the end of its server process. */
+export const CUT_OFF_CODE = -32603;
 
 const requestNotActive = (requestId: RequestId): Decision =>
   E.left(
@@ -240,6 +281,41 @@ export const decideSession = (command: SessionCommand, state: SessionState): Dec
     }
     case 'RejectMessage':
       return E.right([{ type: 'MessageRejected', data: definedOnly(command.data) }]);
+    case 'InitializeSession':
+      if (state.initialization !== undefined) {
+        return E.left(
+          domainError(
+            'SESSION_ALREADY_INITIALIZED',
+            'This session is already initialized; open a new session instead.',
+          ),
+        );
+      }
+      return E.right([{ type: 'SessionInitialized', data: definedOnly(command.data) }]);
+    case 'AdoptSession': {
+      // Every request the previous process left unfinished gets its one terminal event first.
+      const cutOff: SessionEvent[] = [...state.active.values()].map((request) => ({
+        type: 'RequestFailed',
+        data: {
+          requestId: request.requestId,
+          code: CUT_OFF_CODE,
+          message: `cut off: ${command.data.reason}`,
+          durationMs: 0,
+        },
+      }));
+      return E.right([
+        ...cutOff,
+        {
+          type: 'SessionAdopted',
+          data: {
+            instance: command.data.instance,
+            previous: state.instance ?? null,
+            cutOff: command.data.cutOff + cutOff.length,
+          },
+        },
+      ]);
+    }
+    case 'StreamMessage':
+      return E.right([{ type: 'MessageStreamed', data: definedOnly(command.data) }]);
     case 'SendClientRequest':
     case 'RecordClientAnswer':
     case 'RecordClientRequestFailure': {

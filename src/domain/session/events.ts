@@ -6,13 +6,44 @@ import { DurationMs, defineEvent, type EventOf, RequestIdCodec, withOptional } f
  * how each request ended. Params and tool arguments are redacted by the caller before they get here.
  */
 
+/** The server process that runs a session: only it may end the session's requests while it lives. */
+export const InstanceCodec = t.type({ id: t.string, pid: t.number, host: t.string });
+export type Instance = t.TypeOf<typeof InstanceCodec>;
+
 export const SessionStarted = defineEvent(
   'SessionStarted',
   1,
   withOptional(
     { transport: t.string, agent: t.string },
-    { protocolVersion: t.string, clientInfo: t.unknown, clientCapabilities: t.unknown },
+    { protocolVersion: t.string, clientInfo: t.unknown, clientCapabilities: t.unknown, instance: InstanceCodec },
   ),
+);
+
+/** A legacy client's initialize handshake settled on this revision, with these capabilities. */
+export const SessionInitialized = defineEvent(
+  'SessionInitialized',
+  1,
+  withOptional({ protocolVersion: t.string }, { clientInfo: t.unknown, clientCapabilities: t.unknown }),
+);
+
+/**
+ * Another server process took the session over after the one running it stopped (a restart): the
+ * requests it left unfinished were ended (`cutOff`) before this event.
+ */
+export const SessionAdopted = defineEvent(
+  'SessionAdopted',
+  1,
+  t.type({ instance: InstanceCodec, previous: t.union([InstanceCodec, t.null]), cutOff: t.number }),
+);
+
+/**
+ * A message sent on a resumable SSE stream (HTTP), recorded before it is written, so a client that
+ * reconnects with `Last-Event-ID` (`<stream>.<seq>`) gets what it missed, after a restart too.
+ */
+export const MessageStreamed = defineEvent(
+  'MessageStreamed',
+  1,
+  withOptional({ stream: t.number, seq: t.number, message: t.unknown }, { requestId: RequestIdCodec }),
 );
 
 export const RequestReceived = defineEvent(
@@ -20,7 +51,8 @@ export const RequestReceived = defineEvent(
   1,
   withOptional(
     { requestId: RequestIdCodec, method: t.string },
-    { params: t.unknown, protocolVersion: t.string, clientInfo: t.unknown },
+    // `stream`: the SSE stream (HTTP) that carries the request's answer.
+    { params: t.unknown, protocolVersion: t.string, clientInfo: t.unknown, stream: t.number },
   ),
 );
 
@@ -136,6 +168,9 @@ export const SESSION_EVENT_DEFINITIONS = [
   ClientRequestSent,
   ClientRequestAnswered,
   ClientRequestFailed,
+  SessionInitialized,
+  SessionAdopted,
+  MessageStreamed,
 ] as const;
 
 export type SessionEvent = EventOf<(typeof SESSION_EVENT_DEFINITIONS)[number]>;

@@ -1,7 +1,9 @@
+import * as E from 'fp-ts/lib/Either.js';
 import type { McpRequestParams } from '../../protocol/mcp-params.js';
 import type { AgentSettings, ApexConfig } from '../config.js';
 import { invalidParams } from '../errors.js';
 import type { Handler, Outcome } from '../outcome.js';
+import type { ContentBlock } from '../tools/tool-definition.js';
 import { AUDITOR_PERMISSION } from './resources-api.js';
 
 /** Kinds of task the `task` prompt suggests in completions; any other text is accepted too. */
@@ -19,19 +21,41 @@ export const SUGGESTED_TASK_TYPES = [
 /** completion/complete returns at most this many values (MCP's limit). */
 const MAX_COMPLETIONS = 100;
 
-interface PromptArgument {
+export interface PromptArgument {
   readonly name: string;
   readonly description: string;
   readonly required: boolean;
+  /** Values completion/complete offers for this argument (those starting with what was typed). */
+  readonly suggestions?: readonly string[];
 }
 
-interface PromptDefinition {
+export interface PromptMessage {
+  readonly role: 'user' | 'assistant';
+  readonly content: ContentBlock;
+}
+
+/** Who asks for a prompt: the agent, and its persona when the configuration has one. */
+export interface PromptRequester {
+  readonly agent: string;
+  readonly persona: AgentSettings | undefined;
+}
+
+export interface PromptDefinition {
   readonly name: string;
   readonly title: string;
   readonly description: string;
   readonly arguments: readonly PromptArgument[];
-  readonly render: (agent: AgentSettings, args: Readonly<Record<string, string>>) => string;
+  /** The messages for these arguments (the required ones are present), or why this requester cannot have them. */
+  readonly render: (
+    args: Readonly<Record<string, string>>,
+    requester: PromptRequester,
+  ) => E.Either<string, readonly PromptMessage[]>;
 }
+
+/** An argument as prompts/list shows it (its suggestions are for completion/complete). */
+const describeArgument = ({ name, description, required }: PromptArgument) => ({ name, description, required });
+
+const text = (value: string): ContentBlock => ({ type: 'text', text: value });
 
 const PROMPTS: readonly PromptDefinition[] = [
   {
@@ -40,29 +64,50 @@ const PROMPTS: readonly PromptDefinition[] = [
     description:
       'A task prompt in your persona (name, role, system prompt from the configuration), bound by the fiscal protocol.',
     arguments: [
-      { name: 'task_type', description: 'The kind of task, e.g. analysis or code-review', required: true },
+      {
+        name: 'task_type',
+        description: 'The kind of task, e.g. analysis or code-review',
+        required: true,
+        suggestions: SUGGESTED_TASK_TYPES,
+      },
       { name: 'description', description: 'What the task is', required: false },
       { name: 'requirements', description: 'What the result must satisfy', required: false },
       { name: 'constraints', description: 'Limits to respect', required: false },
     ],
-    render: (agent, args) =>
-      [
-        `You are ${agent.name}; your role: ${agent.role}.`,
-        '',
-        `Current task (${args.task_type}): ${args.description ?? 'as given by the user'}`,
-        `Requirements: ${args.requirements ?? 'none stated'}`,
-        `Constraints: ${args.constraints ?? 'none stated'}`,
-        '',
-        agent.systemPrompt,
-        '',
-        'Please complete this task following your guidelines and the fiscal protocol: every tool call is charged to your account, funds are reserved before a tool runs, and a request that times out costs a penalty.',
-      ].join('\n'),
+    render: (args, { agent, persona }) =>
+      persona === undefined
+        ? E.left(`agent ${agent} has no persona configured`)
+        : E.right([{ role: 'user', content: text(taskPromptText(persona, args)) }]),
   },
 ];
 
-/** prompts/list, prompts/get and completion/complete (for prompt and resource-template arguments). */
-export const promptsApi = (config: ApexConfig): Record<string, Handler> => {
-  const byName = new Map(PROMPTS.map((prompt) => [prompt.name, prompt]));
+const taskPromptText = (persona: AgentSettings, args: Readonly<Record<string, string>>): string =>
+  [
+    `You are ${persona.name}; your role: ${persona.role}.`,
+    '',
+    `Current task (${args.task_type}): ${args.description ?? 'as given by the user'}`,
+    `Requirements: ${args.requirements ?? 'none stated'}`,
+    `Constraints: ${args.constraints ?? 'none stated'}`,
+    '',
+    persona.systemPrompt,
+    '',
+    'Please complete this task following your guidelines and the fiscal protocol: every tool call is charged to your account, funds are reserved before a tool runs, and a request that times out costs a penalty.',
+  ].join('\n');
+
+/**
+ * prompts/list, prompts/get and completion/complete (for prompt and resource-template arguments).
+ * `extraPrompts` (a toolset's fixtures) are offered after APEX's own.
+ */
+export const promptsApi = (
+  config: ApexConfig,
+  extraPrompts: readonly PromptDefinition[] = [],
+): Record<string, Handler> => {
+  const prompts = [...PROMPTS, ...extraPrompts];
+  const byName = new Map<string, PromptDefinition>();
+  for (const prompt of prompts) {
+    if (byName.has(prompt.name)) throw new Error(`two prompts are named ${prompt.name}`);
+    byName.set(prompt.name, prompt);
+  }
   return {
     'prompts/list': async (scope) => {
       if ((scope.params as McpRequestParams<'prompts/list'>).cursor !== undefined) {
@@ -70,11 +115,11 @@ export const promptsApi = (config: ApexConfig): Record<string, Handler> => {
       }
       return {
         result: {
-          prompts: PROMPTS.map(({ name, title, description, arguments: args }) => ({
+          prompts: prompts.map(({ name, title, description, arguments: args }) => ({
             name,
             title,
             description,
-            arguments: args,
+            arguments: args.map(describeArgument),
           })),
         },
       };
@@ -91,22 +136,17 @@ export const promptsApi = (config: ApexConfig): Record<string, Handler> => {
           error: invalidParams(`missing required argument ${missing.name}`, `params.arguments.${missing.name}`),
         };
       }
-      const agent = config.agents.get(scope.agent);
-      if (agent === undefined)
-        return { error: invalidParams(`agent ${scope.agent} has no persona configured`, 'params') };
-      return {
-        result: {
-          description: prompt.description,
-          messages: [{ role: 'user', content: { type: 'text', text: prompt.render(agent, args) } }],
-        },
-      };
+      const rendered = prompt.render(args, { agent: scope.agent, persona: config.agents.get(scope.agent) });
+      if (E.isLeft(rendered)) return { error: invalidParams(rendered.left, 'params') };
+      return { result: { description: prompt.description, messages: rendered.right } };
     },
     'completion/complete': async (scope): Promise<Outcome> => {
       const { ref, argument } = scope.params as McpRequestParams<'completion/complete'>;
       let candidates: readonly string[] = [];
-      if (ref.type === 'ref/prompt' && ref.name === 'task' && argument.name === 'task_type')
-        candidates = SUGGESTED_TASK_TYPES;
-      else if (ref.type === 'ref/resource' && argument.name === 'agent_id') {
+      if (ref.type === 'ref/prompt') {
+        const described = byName.get(ref.name)?.arguments.find((candidate) => candidate.name === argument.name);
+        candidates = described?.suggestions ?? [];
+      } else if (ref.type === 'ref/resource' && argument.name === 'agent_id') {
         const auditor = config.agents.get(scope.agent)?.permissions.includes(AUDITOR_PERMISSION) ?? false;
         candidates = auditor ? [...config.agents.keys()] : [scope.agent];
       }

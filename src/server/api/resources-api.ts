@@ -15,6 +15,40 @@ const JSON_MIME = 'application/json';
 const MEMORY_CONTEXT_SIZE = 20;
 const MEMORY_SEARCH_SIZE = 10;
 
+/** A resource as resources/list shows it. */
+export interface ResourceDescriptor {
+  readonly uri: string;
+  readonly name: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly mimeType?: string;
+}
+
+/** A family of resources as resources/templates/list shows it (RFC 6570 level 1). */
+export interface ResourceTemplateDescriptor {
+  readonly uriTemplate: string;
+  readonly name: string;
+  readonly title?: string;
+  readonly description?: string;
+  readonly mimeType?: string;
+}
+
+/** What resources/read returns for one URI: text, or bytes in base64. */
+export type ResourceContents =
+  | { readonly uri: string; readonly mimeType: string; readonly text: string }
+  | { readonly uri: string; readonly mimeType: string; readonly blob: string };
+
+/**
+ * Resources beside APEX's own, such as a toolset's fixtures: listed after APEX's, read (and open to
+ * subscription) when `read` knows the URI. Permission checks, if any, are the provider's.
+ */
+export interface ResourceProvider {
+  readonly resources: readonly ResourceDescriptor[];
+  readonly templates: readonly ResourceTemplateDescriptor[];
+  /** The contents of `uri`, or undefined when this provider does not serve it. */
+  readonly read: (uri: string) => Promise<readonly ResourceContents[] | undefined>;
+}
+
 export interface ResourceDependencies {
   readonly store: EventStore;
   readonly config: ApexConfig;
@@ -25,9 +59,11 @@ export interface ResourceDependencies {
   readonly systemBank: () => Promise<Record<string, unknown>>;
   readonly health: () => Promise<Record<string, unknown>>;
   readonly metrics: () => Promise<Record<string, unknown>>;
+  /** Asked, in order, about URIs APEX itself does not serve. */
+  readonly providers?: readonly ResourceProvider[];
 }
 
-const TEMPLATES = [
+const TEMPLATES: readonly ResourceTemplateDescriptor[] = [
   {
     uriTemplate: 'payroll://ledger/{agent_id}',
     name: 'agent-ledger',
@@ -52,7 +88,7 @@ const TEMPLATES = [
   },
 ];
 
-const STATIC_RESOURCES = [
+const STATIC_RESOURCES: readonly ResourceDescriptor[] = [
   {
     uri: 'payroll://system/bank',
     name: 'system-bank',
@@ -129,9 +165,23 @@ export const resourcesApi = (deps: ResourceDependencies): Record<string, Handler
   const mayRead = (scope: RequestScope, agent: string): boolean =>
     agent === scope.agent || (deps.config.agents.get(scope.agent)?.permissions.includes(AUDITOR_PERMISSION) ?? false);
 
+  const providers = deps.providers ?? [];
+
+  /** The first provider's contents for `uri`, or undefined when none serves it. */
+  const readFromProviders = async (uri: string): Promise<readonly ResourceContents[] | undefined> => {
+    for (const provider of providers) {
+      const contents = await provider.read(uri);
+      if (contents !== undefined) return contents;
+    }
+    return undefined;
+  };
+
   const read = async (scope: RequestScope, uri: string): Promise<Outcome> => {
     const parsed = parseResourceUri(uri);
-    if (parsed === undefined) return { error: resourceNotFound(uri, scope.era) };
+    if (parsed === undefined) {
+      const contents = await readFromProviders(uri);
+      return contents === undefined ? { error: resourceNotFound(uri, scope.era) } : { result: { contents } };
+    }
     switch (parsed.kind) {
       case 'ledger':
         if (!mayRead(scope, parsed.agent))
@@ -180,15 +230,20 @@ export const resourcesApi = (deps: ResourceDependencies): Record<string, Handler
         title: `Memories of ${scope.agent}`,
         mimeType: JSON_MIME,
       };
-      return { result: { resources: [own, context, ...STATIC_RESOURCES] } };
+      const provided = providers.flatMap((provider) => provider.resources);
+      return { result: { resources: [own, context, ...STATIC_RESOURCES, ...provided] } };
     },
-    'resources/templates/list': async () => ({ result: { resourceTemplates: TEMPLATES } }),
+    'resources/templates/list': async () => ({
+      result: { resourceTemplates: [...TEMPLATES, ...providers.flatMap((provider) => provider.templates)] },
+    }),
     'resources/read': async (scope) => read(scope, uriOf(scope)),
     'resources/subscribe': async (scope) => {
       const uri = uriOf(scope);
       const resource = parseResourceUri(uri);
-      if (resource === undefined) return { error: resourceNotFound(uri, scope.era) };
-      if ((resource.kind === 'ledger' || resource.kind === 'context') && !mayRead(scope, resource.agent)) {
+      if (resource === undefined && (await readFromProviders(uri)) === undefined) {
+        return { error: resourceNotFound(uri, scope.era) };
+      }
+      if ((resource?.kind === 'ledger' || resource?.kind === 'context') && !mayRead(scope, resource.agent)) {
         return { error: permissionDenied(`Subscribing to ${uri} needs the ${AUDITOR_PERMISSION} permission.`) };
       }
       deps.subscriptions.subscribe(scope.sessionId, uri, scope.notify);

@@ -2,10 +2,14 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RequestId } from '../../domain/event-definition.js';
 import { requestKey } from '../../domain/session/request-lifetime.js';
+import type { RecordedEvent } from '../../store/event-store.js';
+import { streamName } from '../../store/stream-name.js';
 import { SseWriter } from '../../transport/http/sse-writer.js';
 import { type IncomingMessage, McpConnection, type OutgoingMessage } from '../connection.js';
+import { internalError } from '../errors.js';
+import { correlationIdOf } from '../outcome.js';
 import type { ServerContext } from '../server-context.js';
-import { parseEventId, ResumableStream } from './resumable-stream.js';
+import { type KeptMessage, parseEventId, ResumableStream } from './resumable-stream.js';
 
 /** Where the answer to one POSTed request goes: one JSON body, or an SSE stream that also carries its notifications. */
 export type ResponseSink = (
@@ -56,7 +60,10 @@ export class HttpSession {
     this.streams.set(GET_STREAM, this.newStream(GET_STREAM));
   }
 
-  /** Opens the session (records SessionStarted) before its initialize request is handled. */
+  /**
+   * Opens the session: records SessionStarted for a new one (before its initialize request is
+   * handled), or loads one the log already holds (see adopt).
+   */
   static async open(context: ServerContext, id: string, agent: string, keepAliveMs: number): Promise<HttpSession> {
     const session = new HttpSession(id, agent, keepAliveMs, context);
     session.connection = await McpConnection.open(context, {
@@ -65,6 +72,46 @@ export class HttpSession {
       sessionId: id,
       send: (message, relatedRequestId) => session.route(message, relatedRequestId),
     });
+    return session;
+  }
+
+  /**
+   * A session of the log that no live process runs (its process stopped: a restart): this process
+   * takes it over. What the stopped process left unfinished is ended first — each request recorded
+   * as cut off, answered with an error on its stream — then the streams are rebuilt from the
+   * recorded messages, so the client resumes them with Last-Event-ID as if nothing had happened.
+   */
+  static async adopt(
+    context: ServerContext,
+    id: string,
+    agent: string,
+    keepAliveMs: number,
+    onCutOff: (correlationIds: readonly string[]) => Promise<void>,
+  ): Promise<HttpSession> {
+    const session = await HttpSession.open(context, id, agent, keepAliveMs);
+    const initialization = session.mcp.recorded.initialization;
+    if (initialization !== undefined) session.useProtocolVersion(initialization.protocolVersion);
+    const before = await session.readLog(context);
+    session.restoreStreams(before);
+    if (session.mcp.recorded.instance?.id !== context.instance.id) {
+      const cutOff = await session.mcp.adopt('the server process running the session stopped');
+      await onCutOff(cutOff.map((request) => correlationIdOf(id, request.requestId)));
+      const answered: Promise<void>[] = [];
+      for (const request of cutOff) {
+        const stream = request.stream === undefined ? undefined : session.streams.get(request.stream);
+        if (stream === undefined) continue;
+        const answer = session.finishStream(stream, {
+          jsonrpc: '2.0',
+          id: request.requestId,
+          error: {
+            ...internalError(),
+            message: 'The server restarted before this request finished; it was recorded as cut off. Send it again.',
+          },
+        });
+        answered.push(answer);
+      }
+      await Promise.all(answered);
+    }
     return session;
   }
 
@@ -91,9 +138,9 @@ export class HttpSession {
     return this.sinks.has(requestKey(id));
   }
 
-  /** A new SSE stream for one POSTed request, on `response`. */
-  openRequestStream(response: ServerResponse): ResumableStream {
-    const stream = this.newStream(this.nextStreamNumber++);
+  /** A new SSE stream for the POSTed request `requestId`, on `response`. */
+  openRequestStream(response: ServerResponse, requestId: RequestId): ResumableStream {
+    const stream = this.newStream(this.nextStreamNumber++, requestId);
     this.streams.set(stream.number, stream);
     stream.attach(this.writerOn(response));
     return stream;
@@ -107,7 +154,7 @@ export class HttpSession {
     const key = requestKey(message.id);
     this.sinks.set(key, sink);
     try {
-      await this.mcp.handle(message);
+      await this.mcp.handle(message, sink.kind === 'sse' ? sink.stream.number : undefined);
     } finally {
       if (this.sinks.get(key) === sink) {
         this.sinks.delete(key);
@@ -165,6 +212,13 @@ export class HttpSession {
     return this.ending;
   }
 
+  /** Drops this process's hold on the session without ending it: its client may come back to any process. */
+  forget(): void {
+    this.mcp.forget();
+    for (const stream of this.streams.values()) stream.detach();
+    this.streams.clear();
+  }
+
   private get mcp(): McpConnection {
     // Set in open() before the session is handed out.
     if (this.connection === undefined) throw new Error('HTTP session used before it was opened');
@@ -180,12 +234,44 @@ export class HttpSession {
     return stream;
   }
 
-  private newStream(number: number): ResumableStream {
+  private newStream(number: number, requestId?: RequestId): ResumableStream {
     return new ResumableStream(
       number,
       () => ++this.lastSeq,
       () => this.resumable,
+      (seq, message) => this.mcp.recordStreamed(number, seq, message, requestId),
+      (error) => this.logger.error({ err: error, stream: number }, 'could not record a streamed message; not sent'),
     );
+  }
+
+  private async readLog(context: ServerContext): Promise<RecordedEvent[]> {
+    const events: RecordedEvent[] = [];
+    for await (const event of context.store.readStream(streamName.session(this.id))) events.push(event);
+    return events;
+  }
+
+  /** Rebuilds the streams (numbers, sequences, kept messages) from the session's recorded messages. */
+  private restoreStreams(events: readonly RecordedEvent[]): void {
+    const kept = new Map<number, { requestId?: RequestId; messages: KeptMessage[] }>();
+    for (const event of events) {
+      if (event.type === 'RequestReceived') {
+        const { stream, requestId } = event.data as { stream?: number; requestId: RequestId };
+        if (stream !== undefined && !kept.has(stream)) kept.set(stream, { requestId, messages: [] });
+        if (stream !== undefined) this.nextStreamNumber = Math.max(this.nextStreamNumber, stream + 1);
+      } else if (event.type === 'MessageStreamed') {
+        const { stream, seq, message } = event.data as { stream: number; seq: number; message: OutgoingMessage };
+        const entry = kept.get(stream) ?? { messages: [] };
+        entry.messages.push({ seq, message });
+        kept.set(stream, entry);
+        this.lastSeq = Math.max(this.lastSeq, seq);
+        this.nextStreamNumber = Math.max(this.nextStreamNumber, stream + 1);
+      }
+    }
+    for (const [number, { requestId, messages }] of kept) {
+      const finished = number !== GET_STREAM && messages.some(({ message }) => isResponse(message));
+      this.streams.set(number, ResumableStream.restored(this.newStream(number, requestId), messages, finished));
+    }
+    this.trimUndelivered();
   }
 
   private writerOn(response: ServerResponse): SseWriter {
@@ -206,7 +292,7 @@ export class HttpSession {
       this.sinks.delete(requestKey(id));
       sink.onAnswer?.(message);
       if (sink.kind === 'json') sink.respond(message);
-      else this.finishStream(sink.stream, message);
+      else void this.finishStream(sink.stream, message);
       return;
     }
     const related = relatedRequestId === undefined ? undefined : this.sinks.get(requestKey(relatedRequestId));
@@ -223,14 +309,18 @@ export class HttpSession {
    */
   private closeUnanswered(sink: ResponseSink): void {
     if (sink.kind === 'json') sink.respond(undefined);
-    else if (!(this.resumable && sink.stream.isLive && !this.isEnding)) this.finishStream(sink.stream, undefined);
+    else if (!(this.resumable && sink.stream.isLive && !this.isEnding)) void this.finishStream(sink.stream, undefined);
   }
 
-  private finishStream(stream: ResumableStream, last: OutgoingMessage | undefined): void {
+  private finishStream(stream: ResumableStream, last: OutgoingMessage | undefined): Promise<void> {
     if (last !== undefined) stream.send(last);
-    stream.finish();
-    if (this.forgetIfDelivered(stream)) return;
-    // Kept for a client that comes back; bounded, oldest first.
+    return stream.finish().then(() => {
+      if (!this.forgetIfDelivered(stream)) this.trimUndelivered();
+    });
+  }
+
+  /** Streams kept for a client that comes back: bounded, oldest dropped first. */
+  private trimUndelivered(): void {
     const undelivered = [...this.streams.values()].filter((kept) => kept.isFinished && !kept.isDelivered);
     for (const dropped of undelivered.slice(0, Math.max(0, undelivered.length - UNDELIVERED_STREAMS_KEPT))) {
       this.streams.delete(dropped.number);

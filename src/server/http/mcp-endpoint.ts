@@ -3,7 +3,10 @@ import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
 import type { RateLimitKind } from '../../domain/access/events.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/protocol-version.js';
 import { internalError, invalidRequest } from '../../protocol/rpc-errors.js';
+import { isValidId } from '../../store/stream-name.js';
 import type { IncomingMessage, OutgoingMessage } from '../connection.js';
+import { instanceHasStopped } from '../instance.js';
+import { recordedSession, releaseCutOffReservations } from '../recovery.js';
 import type { ServerContext } from '../server-context.js';
 import {
   accepts,
@@ -63,6 +66,7 @@ export class McpEndpoint {
   private readonly sessions: SessionRegistry;
   private readonly refusals: Refusals;
   private draining = false;
+  private readonly adopting = new Map<string, Promise<HttpSession | undefined>>();
 
   constructor(private readonly options: McpEndpointOptions) {
     this.sessions = new SessionRegistry(options.sessionIdleMs, options.context.logger);
@@ -234,7 +238,7 @@ export class McpEndpoint {
               else sendJson(response, 200, answer, headers);
             },
           }
-        : { kind: 'sse', onAnswer, stream: session.openRequestStream(response) };
+        : { kind: 'sse', onAnswer, stream: session.openRequestStream(response, message.id) };
       await session.handleRequest(message, sink);
       if (!started) await this.sessions.end(session, 'initialize failed');
     } catch (error) {
@@ -315,7 +319,7 @@ export class McpEndpoint {
       );
       return undefined;
     }
-    const session = this.sessions.get(id);
+    const session = this.sessions.get(id) ?? (await this.adoptStopped(id, agent));
     if (session === undefined || session.isEnding) {
       sendRpcError(response, 404, httpRefusal(SESSION_NOT_FOUND));
       return undefined;
@@ -329,6 +333,40 @@ export class McpEndpoint {
       return undefined;
     }
     return session;
+  }
+
+  /**
+   * A session this process does not hold: if the log has it open, over HTTP, and the process that
+   * ran it has stopped (a restart), it is taken over (see HttpSession.adopt). Sessions of a live
+   * process, ended ones and unknown ids stay unknown. One take-over per id at a time.
+   */
+  private adoptStopped(id: string, agent: string): Promise<HttpSession | undefined> {
+    if (this.draining || !isValidId(id)) return Promise.resolve(undefined);
+    let adopting = this.adopting.get(id);
+    if (adopting === undefined) {
+      const { context, keepAliveMs } = this.options;
+      adopting = (async () => {
+        const recorded = await recordedSession(context.store, id);
+        if (recorded === undefined || recorded.status !== 'open' || recorded.transport !== 'http') return undefined;
+        // Only its own agent may bring a session back; to anyone else it stays unknown.
+        if (recorded.agent !== agent) return undefined;
+        const ours = recorded.instance?.id === context.instance.id;
+        if (!ours && !instanceHasStopped(recorded.instance, context.instance)) return undefined;
+        const session = await HttpSession.adopt(context, id, recorded.agent, keepAliveMs, async (correlationIds) => {
+          await releaseCutOffReservations(context.accounts, recorded.agent, correlationIds);
+        });
+        this.sessions.add(session);
+        context.logger.info({ session: id, agent: recorded.agent, previous: recorded.instance }, 'took over a session');
+        return session;
+      })()
+        .catch((error: unknown) => {
+          context.logger.error({ err: error, session: id }, 'could not take over a session');
+          return undefined;
+        })
+        .finally(() => this.adopting.delete(id));
+      this.adopting.set(id, adopting);
+    }
+    return adopting;
   }
 
   /** MCP-Protocol-Version, when sent, must be a revision APEX speaks; without it the negotiated one applies. */
@@ -352,7 +390,7 @@ export class McpEndpoint {
     acceptance: Acceptance,
   ): ResponseSink {
     if (acceptance.sse && (!acceptance.json || mayNotify(message))) {
-      return { kind: 'sse', stream: session.openRequestStream(response) };
+      return { kind: 'sse', stream: session.openRequestStream(response, message.id) };
     }
     const headers = { 'Mcp-Session-Id': session.id };
     return {

@@ -1,4 +1,5 @@
 import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ApexConfig } from '../config.js';
 import type { JsonObject, ToolDefinition } from './tool-definition.js';
 
@@ -38,7 +39,14 @@ export class ToolCatalog {
   private readonly ordered: readonly CatalogEntry[];
 
   constructor(tools: readonly ToolDefinition[], config: ApexConfig) {
-    const ajv = new Ajv({ allErrors: false, strict: false });
+    // MCP 2025-11-25 makes JSON Schema 2020-12 the dialect of a schema that names none; a schema that
+    // declares an older draft is compiled as that draft (Ajv2020 refuses them).
+    const ajv2020 = new Ajv2020({ allErrors: false, strict: false });
+    const ajvDraft07 = new Ajv({ allErrors: false, strict: false });
+    const compile = (schema: JsonObject): ValidateFunction => {
+      const dialect = typeof schema.$schema === 'string' ? schema.$schema : '';
+      return /draft-0[4-7]/.test(dialect) ? ajvDraft07.compile(schema) : ajv2020.compile(schema);
+    };
     for (const base of tools) {
       const override = config.tools.get(base.name);
       const tool: ToolDefinition =
@@ -51,7 +59,7 @@ export class ToolCatalog {
               permissions: override.permissions ?? base.permissions,
               description: override.description ?? base.description,
             };
-      this.entries.set(tool.name, { tool, validate: ajv.compile(tool.inputSchema) });
+      this.entries.set(tool.name, { tool, validate: compile(tool.inputSchema) });
     }
     this.ordered = [...this.entries.values()].sort((a, b) => (a.tool.name < b.tool.name ? -1 : 1));
   }

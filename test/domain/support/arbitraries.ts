@@ -14,6 +14,15 @@ const text = fc.string({ maxLength: 12 });
 // Through JSON once: fc.jsonValue may produce -0, which JSON itself writes as 0.
 const json = fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.parse(JSON.stringify(value)) as unknown);
 const account = fc.constantFrom('agent-a', 'agent-b', 'system-bank');
+const instance = fc.record({ id: text, pid: fc.nat(), host: text });
+const isoTime = fc
+  .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2040-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((date) => date.toISOString());
+const inputRequest = fc.record({ method: text, params: json }, { requiredKeys: ['method'] });
+const taskError = fc.record(
+  { code: fc.integer({ min: -32_768, max: -32_000 }), message: text, data: json },
+  { requiredKeys: ['code', 'message'] },
+);
 
 const arbitraries: { [Type in DomainEventType]: fc.Arbitrary<Extract<DomainEvent, { type: Type }>['data']> } = {
   AgentRegistered: fc.record({
@@ -46,11 +55,20 @@ const arbitraries: { [Type in DomainEventType]: fc.Arbitrary<Extract<DomainEvent
   }),
   AgentReinstated: fc.record({ reason: text }),
   SessionStarted: fc.record(
-    { transport: text, agent: text, protocolVersion: text, clientInfo: json, clientCapabilities: json },
+    { transport: text, agent: text, protocolVersion: text, clientInfo: json, clientCapabilities: json, instance },
     { requiredKeys: ['transport', 'agent'] },
   ),
+  SessionInitialized: fc.record(
+    { protocolVersion: text, clientInfo: json, clientCapabilities: json },
+    { requiredKeys: ['protocolVersion'] },
+  ),
+  SessionAdopted: fc.record({ instance, previous: fc.option(instance, { nil: null }), cutOff: fc.nat() }),
+  MessageStreamed: fc.record(
+    { stream: fc.nat(), seq: fc.nat(), message: json, requestId },
+    { requiredKeys: ['stream', 'seq', 'message'] },
+  ),
   RequestReceived: fc.record(
-    { requestId, method: text, params: json, protocolVersion: text, clientInfo: json },
+    { requestId, method: text, params: json, protocolVersion: text, clientInfo: json, stream: fc.nat() },
     { requiredKeys: ['requestId', 'method'] },
   ),
   RequestCompleted: fc.record({ requestId, durationMs }),
@@ -120,6 +138,28 @@ const arbitraries: { [Type in DomainEventType]: fc.Arbitrary<Extract<DomainEvent
     { key: text, text, tags: fc.array(text, { maxLength: 3 }) },
     { requiredKeys: ['text', 'tags'] },
   ),
+  TaskCreated: fc.record(
+    {
+      taskId: text,
+      requestId,
+      correlationId: text,
+      tool: text,
+      agent: text,
+      ttlMs: fc.option(durationMs, { nil: null }),
+      pollIntervalMs: durationMs,
+      at: isoTime,
+      statusMessage: text,
+    },
+    { requiredKeys: ['taskId', 'requestId', 'correlationId', 'tool', 'agent', 'ttlMs', 'pollIntervalMs', 'at'] },
+  ),
+  TaskInputRequested: fc.record(
+    { inputRequests: fc.dictionary(text, inputRequest, { maxKeys: 3 }), at: isoTime, statusMessage: text },
+    { requiredKeys: ['inputRequests', 'at'] },
+  ),
+  TaskInputProvided: fc.record({ keys: fc.array(text, { maxLength: 3 }), at: isoTime }),
+  TaskCompleted: fc.record({ result: json, at: isoTime }),
+  TaskFailed: fc.record({ error: taskError, reason: text, at: isoTime }),
+  TaskCancelled: fc.record({ reason: text, at: isoTime }),
 };
 
 export const EVENT_TYPES_WITH_ARBITRARIES = Object.keys(arbitraries) as DomainEventType[];
