@@ -12,14 +12,17 @@ export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [
   '2024-10-07',
 ];
 
-/**
- * Stateless revisions served without `initialize` (the version in each request's `_meta`). None yet:
- * until the 2026-07-28 dispatch lands, such requests are refused with UnsupportedProtocolVersion.
- */
-export const SUPPORTED_MODERN_PROTOCOL_VERSIONS: readonly string[] = [];
-
 /** The first stateless revision: no `initialize`, the version travels with every request. */
 export const FIRST_MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+/** Stateless revisions served without `initialize` (the version in each request's `_meta`), newest first. */
+export const SUPPORTED_MODERN_PROTOCOL_VERSIONS: readonly string[] = [FIRST_MODERN_PROTOCOL_VERSION];
+
+/** Every revision APEX speaks, newest first: what `server/discover` and UnsupportedProtocolVersion list. */
+export const ALL_SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [
+  ...SUPPORTED_MODERN_PROTOCOL_VERSIONS,
+  ...SUPPORTED_PROTOCOL_VERSIONS,
+];
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 

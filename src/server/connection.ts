@@ -13,13 +13,9 @@ import {
 import type { SessionEvent } from '../domain/session/events.js';
 import { redactParams } from '../domain/session/redact.js';
 import { decodeParams } from '../protocol/decode-params.js';
+import { JSON_RPC_ERROR_CODES } from '../protocol/error-codes.js';
 import { MCP_REQUEST_PARAMS, type McpRequestMethod, type McpRequestParams } from '../protocol/mcp-params.js';
-import {
-  negotiateProtocolVersion,
-  SUPPORTED_MODERN_PROTOCOL_VERSIONS,
-  SUPPORTED_PROTOCOL_VERSIONS,
-} from '../protocol/protocol-version.js';
-import { unsupportedProtocolVersion } from '../protocol/rpc-errors.js';
+import { negotiateProtocolVersion } from '../protocol/protocol-version.js';
 import type { EventMetadata } from '../store/event-store.js';
 import { streamName } from '../store/stream-name.js';
 import { type Abandonment, type ActiveRequest, ActiveRequests } from './active-requests.js';
@@ -34,14 +30,8 @@ import {
   toWireError,
 } from './errors.js';
 import { domainEventCodec } from './event-codec.js';
-import {
-  correlationIdOf,
-  type Era,
-  type Handler,
-  type JsonRpcError,
-  type Outcome,
-  type RequestScope,
-} from './outcome.js';
+import { discoverResult, modernResult, REMOVED_IN_MODERN_ERA, type RequestEra, readRequestEra } from './modern-era.js';
+import { correlationIdOf, type Handler, type JsonRpcError, type Outcome, type RequestScope } from './outcome.js';
 import type { ServerContext } from './server-context.js';
 import { LOG_LEVELS, type LogLevel } from './tools/tool-definition.js';
 
@@ -73,8 +63,6 @@ const ALLOWED_BEFORE_INITIALIZE = new Set(['initialize', 'ping']);
 
 /** How long shutdown waits for requests in flight before cutting them off (recorded as failed). */
 export const SHUTDOWN_GRACE_MS = 10_000;
-
-const MODERN_PROTOCOL_META_KEY = 'io.modelcontextprotocol/protocolVersion';
 
 /** What APEX offers every client. */
 export const SERVER_CAPABILITIES = {
@@ -248,8 +236,8 @@ export class McpConnection {
     if (!this.closed) this.options.send({ jsonrpc: '2.0', method, params }, relatedRequestId);
   }
 
-  private log(level: LogLevel, data: unknown, relatedRequestId?: RequestId): void {
-    if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.logLevel)) return;
+  private log(level: LogLevel, data: unknown, relatedRequestId?: RequestId, threshold = this.logLevel): void {
+    if (LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(threshold)) return;
     this.notify('notifications/message', { level, logger: 'apex', data }, relatedRequestId);
   }
 
@@ -264,16 +252,6 @@ export class McpConnection {
     const outcome = await this.session.execute(command, this.metadataFor(correlationId));
     // The connection only issues commands its own state allows; a refusal here is a bug.
     if (E.isLeft(outcome)) throw new Error(`session refused ${command.type}: ${outcome.left.message}`);
-  }
-
-  /** A request naming its protocol version in `_meta` is served statelessly, if we speak that version. */
-  private eraOf(params: unknown): { era: Era; version: string | undefined; unsupported?: string } {
-    const meta = (params as { _meta?: Record<string, unknown> } | undefined)?._meta;
-    const requested = meta?.[MODERN_PROTOCOL_META_KEY];
-    if (requested === undefined) return { era: 'legacy', version: this.protocolVersion };
-    const version = typeof requested === 'string' ? requested : JSON.stringify(requested);
-    if (SUPPORTED_MODERN_PROTOCOL_VERSIONS.includes(version)) return { era: 'modern', version };
-    return { era: 'legacy', version: this.protocolVersion, unsupported: version };
   }
 
   private async handleRequest(id: RequestId, method: string, params: unknown, stream?: number): Promise<void> {
@@ -292,8 +270,21 @@ export class McpConnection {
       return;
     }
     try {
-      const { era, version, unsupported } = this.eraOf(params);
-      active.era = era;
+      const requestEra = readRequestEra(params);
+      active.era = requestEra.era;
+      // Each request records the version and client it came with: a modern one its own envelope's.
+      const version =
+        requestEra.era === 'legacy'
+          ? this.protocolVersion
+          : 'envelope' in requestEra
+            ? requestEra.envelope.protocolVersion
+            : requestEra.claimed;
+      const clientInfo =
+        requestEra.era === 'legacy'
+          ? this.clientInfo
+          : 'envelope' in requestEra
+            ? requestEra.envelope.clientInfo
+            : undefined;
       const received = this.record(
         {
           type: 'ReceiveRequest',
@@ -302,19 +293,18 @@ export class McpConnection {
             method,
             ...this.recordedParams(params),
             ...(version === undefined ? {} : { protocolVersion: version }),
-            ...(this.clientInfo === undefined ? {} : { clientInfo: this.clientInfo }),
+            ...(clientInfo === undefined ? {} : { clientInfo }),
             ...(stream === undefined ? {} : { stream }),
           },
         },
         correlationId,
       );
-      const scope = this.scopeFor(active, params, era, version);
       let outcome: Outcome;
       try {
         outcome =
-          unsupported === undefined
-            ? await this.route(scope)
-            : { error: unsupportedProtocolVersion(unsupported, SUPPORTED_PROTOCOL_VERSIONS) };
+          'refusal' in requestEra
+            ? { error: requestEra.refusal }
+            : await this.route(this.scopeFor(active, params, requestEra));
       } catch (error) {
         this.logger.error({ err: error, method, correlationId }, 'request handler failed');
         outcome = { error: internalError() };
@@ -337,8 +327,11 @@ export class McpConnection {
             ),
       );
       await Promise.all([...closing, ...(outcome.settling ?? [])]);
-      if ('result' in outcome) this.options.send({ jsonrpc: '2.0', id, result: outcome.result });
-      else this.options.send({ jsonrpc: '2.0', id, error: toWireError(outcome.error, active.era, active.method) });
+      if ('result' in outcome) {
+        const result =
+          active.era === 'modern' ? modernResult(method, outcome.result, this.server.serverInfo) : outcome.result;
+        this.options.send({ jsonrpc: '2.0', id, result });
+      } else this.options.send({ jsonrpc: '2.0', id, error: toWireError(outcome.error, active.era, active.method) });
     } catch (error) {
       // Recording failed (the store is unreachable): the client must not believe its work was recorded.
       this.logger.error({ err: error, method, correlationId }, 'could not record request');
@@ -354,9 +347,21 @@ export class McpConnection {
     return recorded === undefined ? {} : { params: recorded };
   }
 
-  private scopeFor(active: ActiveRequest, params: unknown, era: Era, version: string | undefined): RequestScope {
+  /**
+   * What a handler knows of its request. A legacy request is served with what the connection's
+   * initialize settled; a modern one only with its own envelope (version, capabilities, client, and
+   * its log level: without one, it gets no log messages).
+   */
+  private scopeFor(
+    active: ActiveRequest,
+    params: unknown,
+    requestEra: Exclude<RequestEra, { refusal: JsonRpcError }>,
+  ): RequestScope {
     const meta = (params as { _meta?: Record<string, unknown> } | undefined)?._meta;
     const progressToken = meta?.progressToken;
+    const envelope = requestEra.era === 'modern' ? requestEra.envelope : undefined;
+    const clientCapabilities = envelope === undefined ? this.clientCapabilities : envelope.clientCapabilities;
+    const logLevel = envelope === undefined ? this.logLevel : envelope.logLevel;
     return {
       id: active.id,
       method: active.method,
@@ -364,24 +369,35 @@ export class McpConnection {
       agent: this.options.agent,
       sessionId: this.options.sessionId,
       correlationId: active.correlationId,
-      era,
-      protocolVersion: version ?? this.server.latestProtocolVersion,
-      clientInfo: this.clientInfo,
-      clientCapabilities: this.clientCapabilities,
+      era: requestEra.era,
+      protocolVersion: envelope?.protocolVersion ?? this.protocolVersion ?? this.server.latestProtocolVersion,
+      clientInfo: envelope === undefined ? this.clientInfo : envelope.clientInfo,
+      clientCapabilities,
       active,
       progressToken: typeof progressToken === 'string' || typeof progressToken === 'number' ? progressToken : undefined,
       notify: (method, notificationParams) => this.notify(method, notificationParams, active.id),
-      log: (level, data) => this.log(level, data, active.id),
+      log: (level, data) => {
+        if (logLevel !== undefined) this.log(level, data, active.id, logLevel);
+      },
       recordInSession: (command) => this.record(command, active.correlationId),
       metadata: () => this.metadataFor(active.correlationId),
       requestFromClient: (method, requestParams, options) =>
-        this.clientRequests.request(
-          active,
-          this.clientCapabilities,
-          method,
-          requestParams,
-          options?.timeoutMs ?? this.server.config.limits.requestTtlMs,
-        ),
+        envelope === undefined
+          ? this.clientRequests.request(
+              active,
+              clientCapabilities,
+              method,
+              requestParams,
+              options?.timeoutMs ?? this.server.config.limits.requestTtlMs,
+            )
+          : // 2026-07-28 has no server-to-client requests: a tool needs a multi round-trip result instead.
+            Promise.resolve({
+              ok: false as const,
+              error: {
+                code: JSON_RPC_ERROR_CODES.METHOD_NOT_FOUND,
+                message: `${method} is not available to 2026-07-28 clients yet (multi round-trip requests are not implemented)`,
+              },
+            }),
     };
   }
 
@@ -394,6 +410,14 @@ export class McpConnection {
       !ALLOWED_BEFORE_INITIALIZE.has(method)
     ) {
       return { error: serverNotInitialized(method) };
+    }
+    if (scope.era === 'modern') {
+      if (REMOVED_IN_MODERN_ERA.has(method)) return { error: methodNotFound(method) };
+      if (method === 'server/discover') {
+        return {
+          result: discoverResult(SERVER_CAPABILITIES as unknown as Record<string, unknown>, SERVER_INSTRUCTIONS),
+        };
+      }
     }
     const codec = Object.hasOwn(MCP_REQUEST_PARAMS, method)
       ? MCP_REQUEST_PARAMS[method as McpRequestMethod]

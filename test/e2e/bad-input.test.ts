@@ -465,10 +465,24 @@ describe('apex serve given a request whose _meta names a protocol version it doe
   });
 
   it('refuses it with -32022 (unsupported protocol version) instead of serving it without a handshake', async () => {
-    const response = await peer.request('bogus', 'tools/list', { _meta: { [MODERN_VERSION_KEY]: 'not-a-version' } });
+    const response = await peer.request('bogus', 'tools/list', {
+      _meta: { [MODERN_VERSION_KEY]: 'not-a-version', 'io.modelcontextprotocol/clientCapabilities': {} },
+    });
     expect(response.result, 'a made-up protocol version must not bypass initialize').toBeUndefined();
     expect(errorOf(response).code).toBe(UNSUPPORTED_PROTOCOL_VERSION);
+    expect(errorOf(response).data).toMatchObject({
+      requested: 'not-a-version',
+      supported: expect.arrayContaining(['2026-07-28']),
+    });
     expect((await peer.request('ping', 'ping')).result).toEqual({});
+  });
+
+  it('refuses a 2026-07-28 claim without the rest of its envelope with -32602, naming what is missing', async () => {
+    const response = await peer.request('half', 'tools/list', { _meta: { [MODERN_VERSION_KEY]: '2026-07-28' } });
+    expect(response.result).toBeUndefined();
+    expect(errorOf(response).code).toBe(-32602);
+    expect(errorOf(response).data).toMatchObject({ missing: ['io.modelcontextprotocol/clientCapabilities'] });
+    expect((await peer.request('ping-2', 'ping')).result).toEqual({});
   });
 
   it('exits 0 on end of input', async () => {

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
+import * as E from 'fp-ts/lib/Either.js';
 import type { RateLimitKind } from '../../domain/access/events.js';
-import { SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/protocol-version.js';
+import { modernHttpStatus } from '../../protocol/modern-errors.js';
+import { classifyModernHttpRequest } from '../../protocol/modern-headers.js';
+import { SUPPORTED_MODERN_PROTOCOL_VERSIONS, SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/protocol-version.js';
 import { internalError, invalidRequest } from '../../protocol/rpc-errors.js';
 import { isValidId } from '../../store/stream-name.js';
 import type { IncomingMessage, OutgoingMessage } from '../connection.js';
@@ -18,6 +21,7 @@ import {
   sendRpcError,
 } from './http-responses.js';
 import { HttpSession, type ResponseSink, type Resumption } from './http-session.js';
+import { serveModernRequest } from './modern-exchange.js';
 import type { Admission, AgentRateLimits, CallAdmission } from './rate-limits.js';
 import { receiveMessage } from './receive-message.js';
 import type { Refusals } from './refusals.js';
@@ -133,6 +137,23 @@ export class McpEndpoint {
     const message = await receiveMessage(request, response, this.options.maxBodyBytes);
     if (message === undefined) return;
 
+    if (message.kind !== 'response') {
+      // The body decides the era; the headers must agree with it (2026-07-28 Streamable HTTP).
+      const gate = classifyModernHttpRequest((name) => headerOf(request, name), message, {
+        supportedVersions: SUPPORTED_MODERN_PROTOCOL_VERSIONS,
+        toolInputSchema: this.toolSchemaOf(message),
+      });
+      if (E.isLeft(gate)) {
+        sendJson(response, modernHttpStatus(gate.left, 'gate'), {
+          jsonrpc: '2.0',
+          id: message.kind === 'request' ? message.id : null,
+          error: gate.left,
+        });
+        return;
+      }
+      if (gate.right.era === 'modern') return this.modern(message, response, agent, facts, admission, acceptance);
+    }
+
     if (session === undefined) return this.initialize(message, response, agent, facts, admission, acceptance);
     if (message.kind !== 'request') {
       // A throttled client can still cancel: cancelling frees capacity.
@@ -173,6 +194,54 @@ export class McpEndpoint {
     }
     try {
       await session.handleRequest(message, this.sinkFor(message, response, session, acceptance));
+    } finally {
+      call.end();
+    }
+  }
+
+  /** For tools/call, the called tool's input schema: its `x-mcp-header` arguments are checked against headers. */
+  private toolSchemaOf(message: Exclude<IncomingMessage, { kind: 'response' }>): object | undefined {
+    if (message.method !== 'tools/call') return undefined;
+    const name = (message.params as { name?: unknown } | undefined)?.name;
+    return typeof name === 'string' ? this.options.context.catalog.get(name)?.tool.inputSchema : undefined;
+  }
+
+  /** A 2026-07-28 message: no session; a request is an exchange of its own (see serveModernRequest). */
+  private async modern(
+    message: Exclude<IncomingMessage, { kind: 'response' }>,
+    response: ServerResponse,
+    agent: string,
+    facts: HttpRequestFacts,
+    admission: Admission,
+    acceptance: Acceptance,
+  ): Promise<void> {
+    if (message.kind === 'notification') {
+      // Nothing to deliver it to: this revision cancels a request by closing its HTTP request.
+      response.writeHead(202).end();
+      return;
+    }
+    if (this.draining) {
+      sendRpcError(response, 503, httpRefusal('Service Unavailable: the server is shutting down; retry shortly'), {
+        id: message.id,
+        headers: { 'Retry-After': DRAINING_RETRY_AFTER_S },
+      });
+      return;
+    }
+    const call: CallAdmission = admission.admitted ? this.options.rateLimits.startCall(agent) : admission;
+    if (!call.admitted) {
+      const limit: RateLimitKind = admission.admitted ? 'concurrent_calls' : 'requests_per_second';
+      await this.refusals.tooManyRequests(response, agent, limit, call.retryAfterMs, facts, { method: message.method });
+      return;
+    }
+    try {
+      await serveModernRequest({
+        context: this.options.context,
+        agent,
+        message,
+        response,
+        acceptsSse: acceptance.sse,
+        keepAliveMs: this.options.keepAliveMs,
+      });
     } finally {
       call.end();
     }
