@@ -15,6 +15,7 @@ import type { ApexConfig } from './config.js';
 import { domainEventCodec } from './event-codec.js';
 import { type Instance, THIS_INSTANCE } from './instance.js';
 import { MemoryIndex } from './memory-index.js';
+import { requestStateKeyFrom } from './mrtr/request-state.js';
 import type { Handler, RequestScope } from './outcome.js';
 import { type ReadModels, startReadModels } from './read-models.js';
 import { Subscriptions } from './subscriptions.js';
@@ -22,6 +23,7 @@ import { builtinTools } from './tools/builtin-tools.js';
 import { conformanceTools } from './tools/conformance-tools.js';
 import { demoTools } from './tools/demo-tools.js';
 import { ToolHooks } from './tools/hooks.js';
+import { MultiRoundCalls } from './tools/multi-round.js';
 import { ToolCatalog } from './tools/tool-catalog.js';
 import type { ToolDefinition } from './tools/tool-definition.js';
 import { SERVER_NAME, SERVER_VERSION } from './version.js';
@@ -114,6 +116,8 @@ export const createServerContext = async (options: ServerContextOptions): Promis
         hooks,
         reportSandboxEscape,
         onToolCrash: (tool, error) => logger.error({ err: error, tool }, 'tool threw'),
+        // No configured secret yet: a key per process, so a round's state does not outlive a restart.
+        multiRound: new MultiRoundCalls(requestStateKeyFrom(undefined)),
       }),
       ...resourcesApi({
         store,

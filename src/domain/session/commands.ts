@@ -64,7 +64,22 @@ export type SessionCommand =
   | { readonly type: 'CancelRequest'; readonly data: { readonly requestId: RequestId; readonly reason: string } }
   | {
       readonly type: 'RequestToolCall';
-      readonly data: { readonly requestId: RequestId; readonly tool: string; readonly arguments?: unknown };
+      readonly data: {
+        readonly requestId: RequestId;
+        readonly tool: string;
+        readonly arguments?: unknown;
+        readonly continues?: { readonly call: string; readonly round: number; readonly inputProvided: string[] };
+      };
+    }
+  | {
+      readonly type: 'RecordToolCallInputRequired';
+      readonly data: {
+        readonly requestId: RequestId;
+        readonly tool: string;
+        readonly call: string;
+        readonly round: number;
+        readonly inputKeys: string[];
+      };
     }
   | {
       readonly type: 'DenyToolCall';

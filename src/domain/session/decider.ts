@@ -99,7 +99,8 @@ export const evolveSessionInPlace = (state: MutableSessionState, event: SessionE
     case 'ToolCallRequested':
     case 'ToolCallDenied':
     case 'ToolCallSucceeded':
-    case 'ToolCallFailed': {
+    case 'ToolCallFailed':
+    case 'ToolCallInputRequired': {
       const key = requestKey(event.data.requestId);
       const request = state.active.get(key);
       if (request !== undefined) {
@@ -265,18 +266,24 @@ export const decideSession = (command: SessionCommand, state: SessionState): Dec
     }
     case 'DenyToolCall':
     case 'RecordToolCallSuccess':
-    case 'RecordToolCallFailure': {
+    case 'RecordToolCallFailure':
+    case 'RecordToolCallInputRequired': {
       const request = state.active.get(requestKey(command.data.requestId));
       if (request === undefined) return requestNotActive(command.data.requestId);
-      if (command.type !== 'DenyToolCall' && !isDurationMs(command.data.durationMs)) {
+      if (
+        (command.type === 'RecordToolCallSuccess' || command.type === 'RecordToolCallFailure') &&
+        !isDurationMs(command.data.durationMs)
+      ) {
         return E.left(invalidDurationError(command.data.durationMs));
       }
-      const outcome =
+      const outcome: SessionEvent =
         command.type === 'DenyToolCall'
-          ? ({ type: 'ToolCallDenied', data: command.data } as const)
+          ? { type: 'ToolCallDenied', data: command.data }
           : command.type === 'RecordToolCallSuccess'
-            ? ({ type: 'ToolCallSucceeded', data: command.data } as const)
-            : ({ type: 'ToolCallFailed', data: command.data } as const);
+            ? { type: 'ToolCallSucceeded', data: command.data }
+            : command.type === 'RecordToolCallFailure'
+              ? { type: 'ToolCallFailed', data: command.data }
+              : { type: 'ToolCallInputRequired', data: command.data };
       return decideToolCallOutcome(request, command.data.tool, outcome);
     }
     case 'RejectMessage':

@@ -82,10 +82,24 @@ export const RequestCancelled = defineEvent(
   t.type({ requestId: RequestIdCodec, reason: t.string }),
 );
 
+/** A later round of a multi round-trip call: the call it continues, and the answers this round brought. */
+const Continues = t.type({ call: t.string, round: t.number, inputProvided: t.array(t.string) });
+
 export const ToolCallRequested = defineEvent(
   'ToolCallRequested',
   1,
-  withOptional({ requestId: RequestIdCodec, tool: t.string }, { arguments: t.unknown }),
+  withOptional({ requestId: RequestIdCodec, tool: t.string }, { arguments: t.unknown, continues: Continues }),
+);
+
+/**
+ * The tool needs the client (sampling, elicitation, roots) before it can finish: this round ended
+ * with an input_required result asking `inputKeys`; the call goes on in a later request (`call` is
+ * the correlation id of its first round). Nothing was charged for the round.
+ */
+export const ToolCallInputRequired = defineEvent(
+  'ToolCallInputRequired',
+  1,
+  t.type({ requestId: RequestIdCodec, tool: t.string, call: t.string, round: t.number, inputKeys: t.array(t.string) }),
 );
 
 /** The tool was not run: `code` names why (PERMISSION_DENIED, INSUFFICIENT_FUNDS, AGENT_SUSPENDED, …). */
@@ -171,6 +185,7 @@ export const SESSION_EVENT_DEFINITIONS = [
   SessionInitialized,
   SessionAdopted,
   MessageStreamed,
+  ToolCallInputRequired,
 ] as const;
 
 export type SessionEvent = EventOf<(typeof SESSION_EVENT_DEFINITIONS)[number]>;

@@ -10,6 +10,7 @@ import type { ApexConfig } from '../config.js';
 import { type ApexConditionName, apexError, invalidParams } from '../errors.js';
 import { ABANDONED, type Outcome, type RequestScope } from '../outcome.js';
 import type { ToolHooks } from './hooks.js';
+import { InputRequired, type MultiRoundCalls } from './multi-round.js';
 import type { ToolCatalog } from './tool-catalog.js';
 import { type JsonObject, type ToolResult, toolError } from './tool-definition.js';
 
@@ -22,6 +23,8 @@ export interface CallToolDependencies {
   readonly reportSandboxEscape: (scope: RequestScope, detail: string) => Promise<void>;
   /** A tool threw: a bug in the tool, logged on stderr; the client only sees an isError result. */
   readonly onToolCrash: (tool: string, error: unknown) => void;
+  /** Rounds of 2026-07-28 calls whose tool needs the client (multi round-trip requests). */
+  readonly multiRound: MultiRoundCalls;
 }
 
 interface CallToolParams {
@@ -67,6 +70,19 @@ export const createCallTool =
       return { error: invalidParams(`Unknown tool: ${params.name}. Call tools/list.`, 'params.name') };
     }
     const { tool } = entry;
+    // A 2026-07-28 call may be a later round of a multi round-trip call: its state must verify first.
+    const opened =
+      scope.era === 'modern'
+        ? deps.multiRound.open({
+            agent: scope.agent,
+            correlationId: scope.correlationId,
+            params: scope.params,
+            clientCapabilities: scope.clientCapabilities,
+            now: Date.now(),
+          })
+        : undefined;
+    if (opened !== undefined && E.isLeft(opened)) return { error: opened.left };
+    const round = opened?.right;
     const recordedArguments = redactParams(params.arguments, deps.config.recording.params);
     const requested = scope.recordInSession({
       type: 'RequestToolCall',
@@ -74,6 +90,9 @@ export const createCallTool =
         requestId: scope.id,
         tool: tool.name,
         ...(recordedArguments === undefined ? {} : { arguments: recordedArguments }),
+        ...(round === undefined || round.number === 1
+          ? {}
+          : { continues: { call: round.call, round: round.number, inputProvided: [...round.provided] } }),
       },
     });
     // Awaited below on every path that gets that far; this keeps a failed store from becoming an unhandled rejection.
@@ -154,9 +173,32 @@ export const createCallTool =
           });
         },
         log: scope.log,
-        requestFromClient: scope.requestFromClient,
+        requestFromClient: round?.requestFromClient ?? scope.requestFromClient,
       });
     } catch (error) {
+      if (round !== undefined && error instanceof InputRequired) {
+        // This round ends here, charging nothing; the call goes on when the client answers.
+        if (!scope.active.tryClaim()) return ABANDONED;
+        scope.active.onAbandoned = undefined;
+        return {
+          result: round.inputRequired(error),
+          alsoRecord: [
+            {
+              type: 'RecordToolCallInputRequired',
+              data: {
+                requestId: scope.id,
+                tool: tool.name,
+                call: round.call,
+                round: round.number,
+                inputKeys: [error.key],
+              },
+            },
+          ],
+          settling: [
+            release(`input required from the client (${error.request.method}); the call goes on in a later round`),
+          ],
+        };
+      }
       deps.onToolCrash(tool.name, error);
       result = toolError(`Tool ${tool.name} failed unexpectedly.`);
     }

@@ -291,7 +291,6 @@ const elicitationEnums = fixture(
   },
 );
 
-
 /**
  * The fixture of the suite's json-schema-2020-12 scenario (pending in 0.1.16): an input schema that
  * declares the 2020-12 dialect (ToolCatalog compiles it with Ajv's 2020-12 class).

@@ -75,7 +75,22 @@ const arbitraries: { [Type in DomainEventType]: fc.Arbitrary<Extract<DomainEvent
   RequestFailed: fc.record({ requestId, code: fc.integer({ min: -32_768, max: -32_000 }), message: text, durationMs }),
   RequestTimedOut: fc.record({ requestId, ttlMs: durationMs, ageMs: durationMs }),
   RequestCancelled: fc.record({ requestId, reason: text }),
-  ToolCallRequested: fc.record({ requestId, tool: text, arguments: json }, { requiredKeys: ['requestId', 'tool'] }),
+  ToolCallRequested: fc.record(
+    {
+      requestId,
+      tool: text,
+      arguments: json,
+      continues: fc.record({ call: text, round: fc.nat(), inputProvided: fc.array(text, { maxLength: 3 }) }),
+    },
+    { requiredKeys: ['requestId', 'tool'] },
+  ),
+  ToolCallInputRequired: fc.record({
+    requestId,
+    tool: text,
+    call: text,
+    round: fc.nat(),
+    inputKeys: fc.array(text, { maxLength: 3 }),
+  }),
   ToolCallDenied: fc.record({ requestId, tool: text, code: text, reason: text }),
   ToolCallSucceeded: fc.record({ requestId, tool: text, durationMs }),
   ToolCallFailed: fc.record({ requestId, tool: text, durationMs, error: text }),

@@ -1,0 +1,152 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { ConsumedRequestStates } from '../mrtr/consumed-states.js';
+import {
+  requestParamsDigest,
+  requestStateRefused,
+  signRequestState,
+  verifyRequestState,
+} from '../mrtr/request-state.js';
+import type { JsonRpcError } from '../outcome.js';
+import type { ClientAnswer, ClientRequestMethod, JsonObject } from './tool-definition.js';
+
+/**
+ * Multi round-trip requests (2026-07-28): a tool that needs the client (sampling, elicitation,
+ * roots) cannot ask it mid-call, so the call ends with an `input_required` result, and the client
+ * calls again with the answers. APEX re-runs the tool each round: its n-th question of a run has the
+ * key `input-n`, so an answer given in an earlier round is found again under the same key. Answers
+ * travel back and forth inside the signed `requestState` (HMAC, bound to the agent and the call's
+ * arguments), so a client can neither alter them nor graft them onto another call; a state is
+ * accepted once per process (its nonce), so a replayed round is refused.
+ */
+
+/** Thrown out of a tool's run when it asks something the client has not answered yet. */
+export class InputRequired extends Error {
+  constructor(
+    readonly key: string,
+    readonly request: { readonly method: ClientRequestMethod; readonly params: JsonObject },
+  ) {
+    super(`input required: ${request.method}`);
+  }
+}
+
+const Continuation = t.type({
+  /** The correlation id of the call's first round: every round is linked to it. */
+  call: t.string,
+  /** Answers gathered so far, by key. */
+  answers: t.record(t.string, t.UnknownRecord),
+  /** The keys the last round asked for: only those may be answered now. */
+  pending: t.array(t.string),
+});
+type Continuation = t.TypeOf<typeof Continuation>;
+
+const CAPABILITY_OF: Readonly<Record<ClientRequestMethod, string>> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
+
+/** What a round knows: the answers so far, and how to ask for more. */
+export interface Round {
+  /** The call this round continues (its first round's correlation id); the current one on the first round. */
+  readonly call: string;
+  readonly number: number;
+  /** Keys answered by the client in this request (recorded as input provided). */
+  readonly provided: readonly string[];
+  readonly requestFromClient: (method: ClientRequestMethod, params: JsonObject) => Promise<ClientAnswer>;
+  /** The `input_required` result for what a run asked and could not be answered. */
+  readonly inputRequired: (asked: InputRequired) => Record<string, unknown>;
+}
+
+export interface RoundRequest {
+  readonly agent: string;
+  readonly correlationId: string;
+  readonly params: unknown;
+  readonly clientCapabilities: unknown;
+  readonly now: number;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The request-state key and the replay guard of one server process. */
+export class MultiRoundCalls {
+  private readonly consumed = new ConsumedRequestStates();
+
+  constructor(private readonly key: Buffer) {}
+
+  /** Opens the round a tools/call request is: the first, or the next of a call whose state verifies. */
+  open(request: RoundRequest): E.Either<JsonRpcError, Round> {
+    const params = isObject(request.params) ? request.params : {};
+    const paramsDigest = requestParamsDigest('tools/call', params);
+    let continuation: Continuation = { call: request.correlationId, answers: {}, pending: [] };
+    let number = 1;
+    const provided: string[] = [];
+    if (params.requestState !== undefined) {
+      const verified = verifyRequestState(this.key, params.requestState, {
+        agent: request.agent,
+        method: 'tools/call',
+        paramsDigest,
+        now: request.now,
+      });
+      if (E.isLeft(verified)) return E.left(requestStateRefused(verified.left));
+      const decoded = Continuation.decode(verified.right.payload);
+      if (E.isLeft(decoded)) return E.left(requestStateRefused({ reason: 'malformed', message: 'Unreadable state.' }));
+      if (!this.consumed.consume(verified.right, request.now)) {
+        return E.left(
+          requestStateRefused({
+            reason: 'wrong_request',
+            message: 'This requestState was already used. Send the request again without requestState to start over.',
+          }),
+        );
+      }
+      continuation = decoded.right;
+      number = verified.right.round + 1;
+      const responses = isObject(params.inputResponses) ? params.inputResponses : {};
+      // Only answers to what the last round asked count; unknown keys are ignored.
+      const answers = { ...continuation.answers };
+      for (const key of continuation.pending) {
+        const answer = responses[key];
+        if (isObject(answer)) {
+          answers[key] = answer;
+          provided.push(key);
+        }
+      }
+      continuation = { ...continuation, answers, pending: [] };
+    }
+
+    let asked = 0;
+    const requestFromClient = async (method: ClientRequestMethod, requestParams: JsonObject): Promise<ClientAnswer> => {
+      const key = `input-${++asked}`;
+      const answer = continuation.answers[key];
+      if (answer !== undefined) return { ok: true, result: answer as JsonObject };
+      const capability = CAPABILITY_OF[method];
+      if (!isObject(request.clientCapabilities) || !isObject(request.clientCapabilities[capability])) {
+        return {
+          ok: false,
+          error: {
+            code: -32601,
+            message: `the client did not declare the ${capability} capability in this request, so ${method} cannot be asked`,
+          },
+        };
+      }
+      throw new InputRequired(key, { method, params: requestParams });
+    };
+
+    const inputRequired = (pending: InputRequired): Record<string, unknown> => ({
+      resultType: 'input_required',
+      inputRequests: { [pending.key]: pending.request },
+      requestState: signRequestState(this.key, {
+        agent: request.agent,
+        method: 'tools/call',
+        paramsDigest,
+        correlationId: continuation.call,
+        round: number,
+        payload: { ...continuation, pending: [pending.key] } satisfies Continuation,
+        now: request.now,
+      }),
+    });
+
+    return E.right({ call: continuation.call, number, provided, requestFromClient, inputRequired });
+  }
+}
