@@ -493,6 +493,8 @@ export class McpConnection {
   private timeOutExpired(): void {
     const ttlMs = this.server.config.limits.requestTtlMs;
     for (const active of this.requests.expired(ttlMs)) {
+      // A subscription is meant to stay open: it ends when its client ends it, never by TTL.
+      if (active.method === 'subscriptions/listen') continue;
       void this.abandon(active, { kind: 'timeout', ttlMs, ageMs: Math.round(active.ageMs()) }).catch((error) =>
         this.logger.error({ err: error, correlationId: active.correlationId }, 'could not record a timeout'),
       );

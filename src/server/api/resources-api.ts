@@ -1,12 +1,13 @@
 import type { McpRequestParams } from '../../protocol/mcp-params.js';
+import { SUBSCRIPTION_ID_META_KEY } from '../../protocol/modern-envelope.js';
 import type { EventStore } from '../../store/event-store.js';
 import { isValidId } from '../../store/stream-name.js';
 import type { AgentAccounts } from '../agent-accounts.js';
 import type { ApexConfig } from '../config.js';
-import { permissionDenied, resourceNotFound } from '../errors.js';
+import { invalidParams, methodNotFound, permissionDenied, resourceNotFound } from '../errors.js';
 import { ledgerView } from '../ledger-view.js';
 import type { MemoryIndex } from '../memory-index.js';
-import type { Handler, Outcome, RequestScope } from '../outcome.js';
+import { ABANDONED, type Handler, type Outcome, type RequestScope } from '../outcome.js';
 import type { Subscriptions } from '../subscriptions.js';
 
 /** The permission that lets an agent read every agent's ledger and memory. */
@@ -252,6 +253,46 @@ export const resourcesApi = (deps: ResourceDependencies): Record<string, Handler
     'resources/unsubscribe': async (scope) => {
       deps.subscriptions.unsubscribe(scope.sessionId, uriOf(scope));
       return { result: {} };
+    },
+    'subscriptions/listen': async (scope) => {
+      // 2026-07-28 only: the legacy era subscribes with resources/subscribe inside a session.
+      if (scope.era !== 'modern') return { error: methodNotFound(scope.method) };
+      const filter = (scope.params as { notifications?: unknown } | undefined)?.notifications;
+      if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
+        return {
+          error: invalidParams('subscriptions/listen needs params.notifications (an object)', 'params.notifications'),
+        };
+      }
+      const wanted = (filter as { resourceSubscriptions?: unknown }).resourceSubscriptions;
+      // Only resource updates are offered (APEX's lists never change while it runs); a resource the
+      // caller may not read, or that does not exist, is left out of what is honored.
+      const honored: string[] = [];
+      for (const uri of Array.isArray(wanted)
+        ? wanted.filter((item): item is string => typeof item === 'string')
+        : []) {
+        const resource = parseResourceUri(uri);
+        if (resource === undefined && (await readFromProviders(uri)) === undefined) continue;
+        if ((resource?.kind === 'ledger' || resource?.kind === 'context') && !mayRead(scope, resource.agent)) continue;
+        if (!honored.includes(uri)) honored.push(uri);
+      }
+      const tagged = { [SUBSCRIPTION_ID_META_KEY]: scope.id };
+      scope.notify('notifications/subscriptions/acknowledged', {
+        _meta: tagged,
+        notifications: Array.isArray(wanted) ? { resourceSubscriptions: honored } : {},
+      });
+      const listener = `${scope.sessionId} listen ${JSON.stringify(scope.id)}`;
+      for (const uri of honored) {
+        deps.subscriptions.subscribe(listener, uri, (method, params) =>
+          scope.notify(method, { ...params, _meta: tagged }),
+        );
+      }
+      // The subscription lasts until the client ends it (cancellation, or closing the HTTP request).
+      await new Promise<void>((resolve) => {
+        if (scope.active.signal.aborted) resolve();
+        else scope.active.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      deps.subscriptions.dropSession(listener);
+      return ABANDONED;
     },
   };
 };

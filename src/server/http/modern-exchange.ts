@@ -31,7 +31,9 @@ export const serveModernRequest = async (options: {
   readonly keepAliveMs: number;
 }): Promise<void> => {
   const { context, agent, message, response } = options;
-  const streamed = options.acceptsSse && progressTokenOf(message.params) !== undefined;
+  // A subscription's notifications, or a request's progress, need a stream; everything else is one body.
+  const streamed =
+    options.acceptsSse && (message.method === 'subscriptions/listen' || progressTokenOf(message.params) !== undefined);
   let sse: SseWriter | undefined;
   let answered = false;
   const connection = await McpConnection.open(context, {
