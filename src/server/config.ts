@@ -87,6 +87,8 @@ const ToolConfig = closedObject(
     category: t.string,
     permissions: t.array(t.string),
     description: t.string,
+    /** Run calls of this tool as tasks (2026-07-28 tasks extension) for clients that declare it. */
+    runAsTask: t.boolean,
   },
 );
 
@@ -179,6 +181,7 @@ export interface ToolSettings {
   readonly category?: string;
   readonly permissions?: readonly string[];
   readonly description?: string;
+  readonly runAsTask?: boolean;
 }
 
 export interface ApexConfig {

@@ -1,9 +1,12 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { type SessionState, sessionDecider } from '../domain/session/decider.js';
 import type { SessionEvent } from '../domain/session/events.js';
+import { taskDecider } from '../domain/task/decider.js';
+import type { TaskEvent } from '../domain/task/events.js';
 import type { EventStore } from '../store/event-store.js';
 import { streamName } from '../store/stream-name.js';
 import type { AgentAccounts } from './agent-accounts.js';
+import { Aggregate } from './aggregate.js';
 import { McpConnection } from './connection.js';
 import { domainEventCodec } from './event-codec.js';
 import { HttpSession } from './http/http-session.js';
@@ -12,6 +15,11 @@ import { correlationIdOf } from './outcome.js';
 import type { ServerContext } from './server-context.js';
 
 const SESSION_STREAM_PREFIX = 'session-';
+const TASK_STREAM_PREFIX = 'task-';
+const taskCodec = domainEventCodec<TaskEvent>();
+
+/** Why a task left working by a stopped process is failed at start-up. */
+export const TASK_STOPPED_REASON = 'the server process running the task stopped before it finished';
 
 const sessionCodec = domainEventCodec<SessionEvent>();
 
@@ -60,10 +68,35 @@ interface SessionSummary {
   instance: Instance | undefined;
 }
 
-/** Open sessions whose process has stopped, found in one pass over the log. */
-export const findStoppedSessions = async (store: EventStore, self: Instance): Promise<SessionSummary[]> => {
+interface TaskSummary {
+  readonly taskId: string;
+  readonly agent: string;
+  readonly correlationId: string;
+  readonly instance: Instance | undefined;
+}
+
+const TASK_ENDINGS = new Set(['TaskCompleted', 'TaskFailed', 'TaskCancelled']);
+
+/** Open sessions and unfinished tasks whose process has stopped, found in one pass over the log. */
+export const findStopped = async (
+  store: EventStore,
+  self: Instance,
+): Promise<{ sessions: SessionSummary[]; tasks: TaskSummary[] }> => {
   const sessions = new Map<string, SessionSummary>();
+  const tasks = new Map<string, TaskSummary>();
   for await (const event of store.readAll()) {
+    if (event.stream.startsWith(TASK_STREAM_PREFIX)) {
+      if (event.type === 'TaskCreated') {
+        const data = event.data as { taskId: string; agent: string; correlationId: string; instance?: Instance };
+        tasks.set(event.stream, {
+          taskId: data.taskId,
+          agent: data.agent,
+          correlationId: data.correlationId,
+          instance: data.instance,
+        });
+      } else if (TASK_ENDINGS.has(event.type)) tasks.delete(event.stream);
+      continue;
+    }
     if (!event.stream.startsWith(SESSION_STREAM_PREFIX)) continue;
     const data = event.data as { transport?: string; agent?: string; instance?: Instance };
     if (event.type === 'SessionStarted') {
@@ -80,15 +113,18 @@ export const findStoppedSessions = async (store: EventStore, self: Instance): Pr
     if (event.type === 'SessionAdopted') session.instance = data.instance;
     else if (event.type === 'SessionEnded') sessions.delete(event.stream);
   }
-  return [...sessions.values()].filter(
-    (session) => session.instance?.id !== self.id && instanceHasStopped(session.instance, self),
-  );
+  const stopped = (instance: Instance | undefined) => instance?.id !== self.id && instanceHasStopped(instance, self);
+  return {
+    sessions: [...sessions.values()].filter((session) => stopped(session.instance)),
+    tasks: [...tasks.values()].filter((task) => stopped(task.instance)),
+  };
 };
 
 export const STOPPED_PROCESS_REASON = 'the server process running the session stopped';
 
 /**
- * At start-up: ends what stopped processes left unfinished, from the log. Each request they left
+ * At start-up: ends what stopped processes left unfinished, from the log. Each task they left
+ * running is failed with the reason and its reservation released. Each request they left
  * open is recorded as cut off and its reservation released; a stdio session is then ended (its
  * client went with its process); an HTTP session stays open for its client to resume (see
  * HttpSession.adopt, which this uses). Sessions of live processes, and of processes on other
@@ -96,7 +132,22 @@ export const STOPPED_PROCESS_REASON = 'the server process running the session st
  */
 export const recoverStoppedSessions = async (context: ServerContext): Promise<number> => {
   let recovered = 0;
-  for (const session of await findStoppedSessions(context.store, context.instance)) {
+  const stopped = await findStopped(context.store, context.instance);
+  for (const task of stopped.tasks) {
+    try {
+      const aggregate = await Aggregate.load(context.store, streamName.task(task.taskId), taskDecider, taskCodec);
+      const at = new Date().toISOString();
+      await aggregate.execute(
+        { type: 'RecoverTask', data: { reason: TASK_STOPPED_REASON, at } },
+        { agent: task.agent, correlationId: task.correlationId, timestamp: at },
+      );
+      await releaseCutOffReservations(context.accounts, task.agent, [task.correlationId]);
+      recovered++;
+    } catch (error) {
+      context.logger.warn({ err: error, task: task.taskId }, 'could not recover a stopped task');
+    }
+  }
+  for (const session of stopped.sessions) {
     try {
       const release = (correlationIds: readonly string[]) =>
         releaseCutOffReservations(context.accounts, session.agent, correlationIds).then(() => undefined);

@@ -10,6 +10,7 @@ import { AggregateCache } from './aggregate-cache.js';
 import { conformancePrompts, conformanceResources } from './api/conformance-fixtures.js';
 import { promptsApi } from './api/prompts-api.js';
 import { resourcesApi } from './api/resources-api.js';
+import { tasksApi } from './api/tasks-api.js';
 import { toolsApi } from './api/tools-api.js';
 import type { ApexConfig } from './config.js';
 import { domainEventCodec } from './event-codec.js';
@@ -19,6 +20,7 @@ import { requestStateKeyFrom } from './mrtr/request-state.js';
 import type { Handler, RequestScope } from './outcome.js';
 import { type ReadModels, startReadModels } from './read-models.js';
 import { Subscriptions } from './subscriptions.js';
+import { TaskRunner } from './tasks/task-runner.js';
 import { builtinTools } from './tools/builtin-tools.js';
 import { conformanceTools } from './tools/conformance-tools.js';
 import { demoTools } from './tools/demo-tools.js';
@@ -106,6 +108,19 @@ export const createServerContext = async (options: ServerContextOptions): Promis
     if (E.isLeft(outcome)) logger.warn({ agent: scope.agent, reason: outcome.left.message }, 'suspension not recorded');
   };
 
+  const penalizeTimeout = async (agent: string, correlationId: string, ttlMs: number, metadata: EventMetadata) => {
+    const account = await accounts.get(agent);
+    const outcome = await account.execute(
+      {
+        type: 'ApplyPenalty',
+        data: { reason: `request timed out after ${ttlMs} ms`, amount: config.limits.timeoutPenalty, correlationId },
+      },
+      metadata,
+    );
+    if (E.isLeft(outcome)) logger.warn({ agent, reason: outcome.left.message }, 'timeout penalty not recorded');
+  };
+  const tasks = new TaskRunner(store, THIS_INSTANCE, logger);
+
   const handlers = new Map<string, Handler>(
     Object.entries({
       ping: async () => ({ result: {} }),
@@ -118,7 +133,10 @@ export const createServerContext = async (options: ServerContextOptions): Promis
         onToolCrash: (tool, error) => logger.error({ err: error, tool }, 'tool threw'),
         // No configured secret yet: a key per process, so a round's state does not outlive a restart.
         multiRound: new MultiRoundCalls(requestStateKeyFrom(undefined)),
+        tasks,
+        penalizeTimeout: (scope, ttlMs) => penalizeTimeout(scope.agent, scope.correlationId, ttlMs, scope.metadata()),
       }),
+      ...tasksApi(tasks),
       ...resourcesApi({
         store,
         config,
@@ -147,18 +165,9 @@ export const createServerContext = async (options: ServerContextOptions): Promis
     serverInfo: { name: SERVER_NAME, title: 'APEX auditable MCP server', version: SERVER_VERSION },
     instance: THIS_INSTANCE,
     latestProtocolVersion: LATEST_PROTOCOL_VERSION,
-    penalizeTimeout: async (agent, correlationId, ttlMs, metadata) => {
-      const account = await accounts.get(agent);
-      const outcome = await account.execute(
-        {
-          type: 'ApplyPenalty',
-          data: { reason: `request timed out after ${ttlMs} ms`, amount: config.limits.timeoutPenalty, correlationId },
-        },
-        metadata,
-      );
-      if (E.isLeft(outcome)) logger.warn({ agent, reason: outcome.left.message }, 'timeout penalty not recorded');
-    },
+    penalizeTimeout,
     close: async () => {
+      await tasks.stopAll('the server shut down');
       subscriptions.stop();
       await readModels.stop();
     },

@@ -23,6 +23,7 @@ export const streamName = {
   session: (sessionId: string) => withId('session', sessionId),
   security: (agentId: string) => withId('security', agentId),
   memory: (agentId: string) => withId('memory', agentId),
+  task: (taskId: string) => withId('task', taskId),
   systemBank: 'system-bank',
 } as const;
 

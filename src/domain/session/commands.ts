@@ -72,6 +72,10 @@ export type SessionCommand =
       };
     }
   | {
+      readonly type: 'RecordToolCallRunAsTask';
+      readonly data: { readonly requestId: RequestId; readonly tool: string; readonly taskId: string };
+    }
+  | {
       readonly type: 'RecordToolCallInputRequired';
       readonly data: {
         readonly requestId: RequestId;

@@ -100,7 +100,8 @@ export const evolveSessionInPlace = (state: MutableSessionState, event: SessionE
     case 'ToolCallDenied':
     case 'ToolCallSucceeded':
     case 'ToolCallFailed':
-    case 'ToolCallInputRequired': {
+    case 'ToolCallInputRequired':
+    case 'ToolCallRunAsTask': {
       const key = requestKey(event.data.requestId);
       const request = state.active.get(key);
       if (request !== undefined) {
@@ -267,7 +268,8 @@ export const decideSession = (command: SessionCommand, state: SessionState): Dec
     case 'DenyToolCall':
     case 'RecordToolCallSuccess':
     case 'RecordToolCallFailure':
-    case 'RecordToolCallInputRequired': {
+    case 'RecordToolCallInputRequired':
+    case 'RecordToolCallRunAsTask': {
       const request = state.active.get(requestKey(command.data.requestId));
       if (request === undefined) return requestNotActive(command.data.requestId);
       if (
@@ -283,7 +285,9 @@ export const decideSession = (command: SessionCommand, state: SessionState): Dec
             ? { type: 'ToolCallSucceeded', data: command.data }
             : command.type === 'RecordToolCallFailure'
               ? { type: 'ToolCallFailed', data: command.data }
-              : { type: 'ToolCallInputRequired', data: command.data };
+              : command.type === 'RecordToolCallRunAsTask'
+                ? { type: 'ToolCallRunAsTask', data: command.data }
+                : { type: 'ToolCallInputRequired', data: command.data };
       return decideToolCallOutcome(request, command.data.tool, outcome);
     }
     case 'RejectMessage':

@@ -166,6 +166,13 @@ export const ClientRequestFailed = defineEvent(
   }),
 );
 
+/** The call was answered with a task (tasks extension): its run and outcome are in stream `task-<taskId>`. */
+export const ToolCallRunAsTask = defineEvent(
+  'ToolCallRunAsTask',
+  1,
+  t.type({ requestId: RequestIdCodec, tool: t.string, taskId: t.string }),
+);
+
 export const SESSION_EVENT_DEFINITIONS = [
   SessionStarted,
   RequestReceived,
@@ -186,6 +193,7 @@ export const SESSION_EVENT_DEFINITIONS = [
   SessionAdopted,
   MessageStreamed,
   ToolCallInputRequired,
+  ToolCallRunAsTask,
 ] as const;
 
 export type SessionEvent = EventOf<(typeof SESSION_EVENT_DEFINITIONS)[number]>;

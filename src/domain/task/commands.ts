@@ -1,4 +1,5 @@
 import type { RequestId } from '../event-definition.js';
+import type { Instance } from '../session/events.js';
 import type { InputRequests, TaskError } from './events.js';
 
 /** Commands on one task (stream `task-<taskId>`). `at` is the server's clock, ISO-8601 UTC. */
@@ -15,6 +16,7 @@ export type TaskCommand =
         readonly pollIntervalMs: number;
         readonly at: string;
         readonly statusMessage?: string;
+        readonly instance?: Instance;
       };
     }
   | {

@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Decider } from '../decider.js';
-import { type DomainError, type DomainErrorCode, domainError } from '../errors.js';
+import { type DomainError, domainError } from '../errors.js';
 import type { RequestId } from '../event-definition.js';
+import type { Instance } from '../session/events.js';
 import type { TaskCommand } from './commands.js';
 import type { InputRequests, TaskError, TaskEvent, TaskStatus } from './events.js';
 
@@ -10,10 +11,7 @@ import type { InputRequests, TaskError, TaskEvent, TaskStatus } from './events.j
  * are final. Cancelling a finished task is accepted and changes nothing (tasks/cancel is idempotent).
  */
 
-/**
- * Refusals of this decider. They belong in DOMAIN_ONLY_ERROR_NAMES (src/domain/errors.ts); until
- * they are listed there, taskRefusal casts them.
- */
+/** Refusals of this decider (listed with the other domain errors in src/domain/errors.ts). */
 export const TASK_ERROR_NAMES = [
   'TASK_NOT_FOUND',
   'TASK_ALREADY_CREATED',
@@ -23,7 +21,7 @@ export const TASK_ERROR_NAMES = [
 export type TaskErrorName = (typeof TASK_ERROR_NAMES)[number];
 
 const taskRefusal = (code: TaskErrorName, message: string, details?: Readonly<Record<string, unknown>>): DomainError =>
-  domainError(code as DomainErrorCode, message, details);
+  domainError(code, message, details);
 
 /** Task ids are minted by the server (random UUIDs); a client's id that is not one names no task. */
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -55,6 +53,8 @@ export interface TaskRecord {
   readonly inputKeys: readonly string[];
   readonly result?: unknown;
   readonly error?: TaskError;
+  /** The server process that runs it (absent in tasks recorded without one). */
+  readonly instance?: Instance;
 }
 
 export type TaskState = { readonly status: 'none' } | TaskRecord;

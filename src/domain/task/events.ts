@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import { DurationMs, defineEvent, type EventOf, RequestIdCodec, withOptional } from '../event-definition.js';
+import { InstanceCodec } from '../session/events.js';
 
 /**
  * Events of one task (tasks extension of MCP 2026-07-28, stream `task-<taskId>`): a tool call the
@@ -45,7 +46,8 @@ export const TaskCreated = defineEvent(
       pollIntervalMs: DurationMs,
       at: t.string,
     },
-    { statusMessage: t.string },
+    // `instance`: the server process running the task; a restart fails the task only once that one stopped.
+    { statusMessage: t.string, instance: InstanceCodec },
   ),
 );
 

@@ -4,11 +4,14 @@ import type { DomainError } from '../../domain/errors.js';
 import { type ToolPrice, toolCallCost } from '../../domain/money.js';
 import type { SessionCommand } from '../../domain/session/commands.js';
 import { redactParams } from '../../domain/session/redact.js';
+import { taskSummary } from '../../domain/task/view.js';
 import type { Abandonment } from '../active-requests.js';
 import type { AgentAccount, AgentAccounts } from '../agent-accounts.js';
+import { declaresTasks } from '../api/tasks-api.js';
 import type { ApexConfig } from '../config.js';
 import { type ApexConditionName, apexError, invalidParams } from '../errors.js';
 import { ABANDONED, type Outcome, type RequestScope } from '../outcome.js';
+import type { TaskRunner } from '../tasks/task-runner.js';
 import type { ToolHooks } from './hooks.js';
 import { InputRequired, type MultiRoundCalls } from './multi-round.js';
 import type { ToolCatalog } from './tool-catalog.js';
@@ -25,7 +28,14 @@ export interface CallToolDependencies {
   readonly onToolCrash: (tool: string, error: unknown) => void;
   /** Rounds of 2026-07-28 calls whose tool needs the client (multi round-trip requests). */
   readonly multiRound: MultiRoundCalls;
+  /** Long-running calls for clients that declare the tasks extension. */
+  readonly tasks: TaskRunner;
+  /** Charges the seed's timeout penalty (a task that outlives its TTL). */
+  readonly penalizeTimeout: (scope: RequestScope, ttlMs: number) => Promise<void>;
 }
+
+/** How long a task may run before it is stopped and penalised like a request past its TTL. */
+export const TASK_TTL_MS = 3_600_000;
 
 interface CallToolParams {
   readonly name: string;
@@ -152,6 +162,34 @@ export const createCallTool =
         await deps.reportSandboxEscape(scope, preTool.message);
       }
       return deny(preTool.condition, preTool.message, [released]);
+    }
+
+    if (scope.era === 'modern' && tool.runsAsTask === true && declaresTasks(scope.clientCapabilities)) {
+      // Answered at once with a task, durable first; the tool runs on and settles its reservation itself.
+      if (!scope.active.tryClaim()) {
+        await release('request ended before the tool ran');
+        return ABANDONED;
+      }
+      const task = await deps.tasks.start({
+        tool,
+        arguments: preTool.arguments,
+        agent: scope.agent,
+        requestId: scope.id,
+        correlationId: scope.correlationId,
+        account,
+        reservationId,
+        ttlMs: Math.max(TASK_TTL_MS, deps.config.limits.requestTtlMs),
+        afterTool: (result, durationMs) =>
+          deps.hooks.afterTool({ agent: scope.agent, tool: tool.name, result, durationMs }),
+        penalizeTimeout: (ttlMs) => deps.penalizeTimeout(scope, ttlMs),
+        onToolCrash: (error) => deps.onToolCrash(tool.name, error),
+      });
+      return {
+        result: { ...taskSummary(task), resultType: 'task' },
+        alsoRecord: [
+          { type: 'RecordToolCallRunAsTask', data: { requestId: scope.id, tool: tool.name, taskId: task.taskId } },
+        ],
+      };
     }
 
     const started = performance.now();

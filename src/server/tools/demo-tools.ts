@@ -57,6 +57,7 @@ const sleep: ToolDefinition = {
   category: 'demo',
   permissions: ['demo'],
   price: { perCall: apx('0.01'), perSecond: apx('0.1') },
+  runsAsTask: true,
   run: async (args, context) => {
     const ms = Number(args.ms);
     context.log('info', { tool: 'sleep', message: `sleeping ${ms} ms` });

@@ -58,6 +58,7 @@ export class ToolCatalog {
               category: override.category ?? base.category,
               permissions: override.permissions ?? base.permissions,
               description: override.description ?? base.description,
+              runsAsTask: override.runAsTask ?? base.runsAsTask ?? false,
             };
       this.entries.set(tool.name, { tool, validate: compile(tool.inputSchema) });
     }

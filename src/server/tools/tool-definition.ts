@@ -68,6 +68,8 @@ export interface ToolDefinition {
   readonly category: string;
   readonly permissions: readonly string[];
   readonly price: ToolPrice;
+  /** Long-running: a client that declares the tasks extension gets a task for a call of it. */
+  readonly runsAsTask?: boolean;
   readonly run: (args: JsonObject, context: ToolContext) => Promise<ToolResult>;
 }
 

@@ -84,6 +84,7 @@ const arbitraries: { [Type in DomainEventType]: fc.Arbitrary<Extract<DomainEvent
     },
     { requiredKeys: ['requestId', 'tool'] },
   ),
+  ToolCallRunAsTask: fc.record({ requestId, tool: text, taskId: text }),
   ToolCallInputRequired: fc.record({
     requestId,
     tool: text,
