@@ -273,15 +273,21 @@ export class McpConnection {
       const requestEra = readRequestEra(params);
       active.era = requestEra.era;
       // Each request records the version and client it came with: a modern one its own envelope's.
+      // An initialize states what its client asks for and who it is: recorded as it came.
+      const handshake =
+        requestEra.era === 'legacy' && method === 'initialize'
+          ? (params as { protocolVersion?: unknown; clientInfo?: unknown } | undefined)
+          : undefined;
       const version =
         requestEra.era === 'legacy'
-          ? this.protocolVersion
+          ? (this.protocolVersion ??
+            (typeof handshake?.protocolVersion === 'string' ? handshake.protocolVersion.slice(0, 40) : undefined))
           : 'envelope' in requestEra
             ? requestEra.envelope.protocolVersion
             : requestEra.claimed;
       const clientInfo =
         requestEra.era === 'legacy'
-          ? this.clientInfo
+          ? (this.clientInfo ?? handshake?.clientInfo)
           : 'envelope' in requestEra
             ? requestEra.envelope.clientInfo
             : undefined;

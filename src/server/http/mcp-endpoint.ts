@@ -124,12 +124,6 @@ export class McpEndpoint {
       sendRpcError(response, 415, httpRefusal('Unsupported Media Type: POST a JSON-RPC message as application/json'));
       return;
     }
-    let session: HttpSession | undefined;
-    if (headerOf(request, SESSION_HEADER) !== undefined) {
-      session = await this.sessionOf(request, response, agent, facts);
-      if (session === undefined || !this.protocolVersionIsSupported(request, response)) return;
-      session.touch();
-    }
     // Taken before the body is read, so a refused client cannot make the server read much; the
     // body is still read, because the refusal of a request inside a session answers its id.
     const admission = this.options.rateLimits.admitRequest(agent);
@@ -151,7 +145,15 @@ export class McpEndpoint {
         });
         return;
       }
+      // A modern request has no session: an Mcp-Session-Id sent along is ignored.
       if (gate.right.era === 'modern') return this.modern(message, response, agent, facts, admission, acceptance);
+    }
+
+    let session: HttpSession | undefined;
+    if (headerOf(request, SESSION_HEADER) !== undefined) {
+      session = await this.sessionOf(request, response, agent, facts);
+      if (session === undefined || !this.protocolVersionIsSupported(request, response)) return;
+      session.touch();
     }
 
     if (session === undefined) return this.initialize(message, response, agent, facts, admission, acceptance);
