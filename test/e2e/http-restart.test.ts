@@ -5,46 +5,9 @@ import { verifyChain } from '../../src/store/verify.js';
 import { readAllEvents, writeConfig } from '../support/apex-process.js';
 import { type HttpApex, issueToken, startHttpApex } from '../support/http-process.js';
 import { useTempDir } from '../support/sqlite-temp.js';
+import { type SseEvent, sseEvents } from '../support/sse-events.js';
 
 const temp = useTempDir('e2e-http-restart');
-
-type Message = {
-  id?: unknown;
-  method?: string;
-  params?: Record<string, unknown>;
-  result?: unknown;
-  error?: { message: string };
-};
-interface SseEvent {
-  readonly id: string | undefined;
-  readonly message: Message | undefined;
-}
-
-/** Reads an SSE response event by event (id, and the message when there is data); undefined at its end. */
-const sseEvents = (response: Response) => {
-  const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  return async (): Promise<SseEvent | undefined> => {
-    for (;;) {
-      const end = buffer.indexOf('\n\n');
-      if (end !== -1) {
-        const lines = buffer.slice(0, end).split('\n');
-        buffer = buffer.slice(end + 2);
-        const field = (name: string) =>
-          lines
-            .find((line) => line.startsWith(`${name}:`))
-            ?.slice(name.length + 1)
-            .trimStart();
-        const [id, data] = [field('id'), field('data')];
-        if (id === undefined && data === undefined) continue;
-        return { id, message: data === undefined || data === '' ? undefined : (JSON.parse(data) as Message) };
-      }
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
-      if (done) return undefined;
-      buffer += value;
-    }
-  };
-};
 
 const CONFIG = {
   agents: {
@@ -108,7 +71,7 @@ describe('an HTTP session across a crash of APEX (SIGKILL mid-call, then a new p
         params: { name: 'sleep', arguments: { ms: 600_000 }, _meta: { progressToken: 'p' } },
       }),
     });
-    const next = sseEvents(call);
+    const { next } = sseEvents(call);
     while (seen.before.filter((event) => event.message?.method === 'notifications/progress').length < 3) {
       const event = await next();
       if (event === undefined) throw new Error('the call stream ended early');
@@ -130,7 +93,7 @@ describe('an HTTP session across a crash of APEX (SIGKILL mid-call, then a new p
     const resumed = await fetch(second.url, {
       headers: { ...resumeHeaders, 'Last-Event-ID': seen.before[0]?.id ?? '' },
     });
-    const replay = sseEvents(resumed);
+    const { next: replay } = sseEvents(resumed);
     for (let event = await replay(); event !== undefined; event = await replay()) seen.after.push(event);
     const again = await fetch(second.url, {
       headers: { ...resumeHeaders, 'Last-Event-ID': seen.before[0]?.id ?? '' },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/store/event-store.js';
 import { readAllEvents, writeConfig } from '../support/apex-process.js';
 import { RawStdioPeer, type WireMessage } from '../support/raw-stdio-peer.js';
+import { correlationOfRequest, ledgerOfRequest } from '../support/recorded-requests.js';
 import { useTempDir } from '../support/sqlite-temp.js';
 
 const temp = useTempDir('e2e-multi-round');
@@ -96,11 +97,7 @@ describe('multi round-trip tool calls for 2026-07-28 clients (a tool that needs 
   });
 
   it('records the rounds as one call: input required, then continued with the answer, linked by the first round', () => {
-    const correlationOf = (requestId: string) =>
-      events.find(
-        (event) => event.type === 'RequestReceived' && (event.data as { requestId: unknown }).requestId === requestId,
-      )?.metadata.correlationId;
-    const firstCall = correlationOf('round-1');
+    const firstCall = correlationOfRequest(events, 'round-1');
     const inputRequired = events.find((event) => event.type === 'ToolCallInputRequired');
     expect(inputRequired?.data).toMatchObject({
       requestId: 'round-1',
@@ -119,14 +116,7 @@ describe('multi round-trip tool calls for 2026-07-28 clients (a tool that needs 
   });
 
   it('charges the call once: the first round releases its reservation, the last one is charged', () => {
-    const ledgerOf = (requestId: string) => {
-      const correlationId = events.find(
-        (event) => event.type === 'RequestReceived' && (event.data as { requestId: unknown }).requestId === requestId,
-      )?.metadata.correlationId;
-      return events
-        .filter((event) => event.stream === 'agent-alice' && event.metadata.correlationId === correlationId)
-        .map((event) => event.type);
-    };
+    const ledgerOf = (requestId: string) => ledgerOfRequest(events, requestId, 'alice');
     expect(ledgerOf('round-1')).toEqual(['FundsReserved', 'ReservationReleased']);
     expect(ledgerOf('round-2')).toEqual(['FundsReserved', 'ToolCallCharged']);
     expect(ledgerOf('tampered')).toEqual([]);

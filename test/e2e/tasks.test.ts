@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../src/store/event-store.js';
 import { readAllEvents, writeConfig } from '../support/apex-process.js';
 import { RawStdioPeer, type WireMessage } from '../support/raw-stdio-peer.js';
+import { ledgerOfRequest } from '../support/recorded-requests.js';
 import { useTempDir } from '../support/sqlite-temp.js';
 
 const temp = useTempDir('e2e-tasks');
@@ -121,14 +122,7 @@ describe('tool calls as tasks (2026-07-28 tasks extension) over stdio, across a 
   });
 
   it('settles each task exactly once on the ledger: charged when it ran to an end, released when cut off', () => {
-    const ledgerOf = (requestId: string) => {
-      const correlationId = events.find(
-        (event) => event.type === 'RequestReceived' && (event.data as { requestId: unknown }).requestId === requestId,
-      )?.metadata.correlationId;
-      return events
-        .filter((event) => event.stream === 'agent-alice' && event.metadata.correlationId === correlationId)
-        .map((event) => event.type);
-    };
+    const ledgerOf = (requestId: string) => ledgerOfRequest(events, requestId, 'alice');
     expect(ledgerOf('short')).toEqual(['FundsReserved', 'ToolCallCharged']);
     expect(ledgerOf('to-cancel')).toEqual(['FundsReserved', 'ToolCallCharged']);
     expect(ledgerOf('cut-off')).toEqual(['FundsReserved', 'ReservationReleased']);

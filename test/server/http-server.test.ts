@@ -6,8 +6,7 @@ import { startHttpServer } from '../../src/server/http/http-server.js';
 import { createServerContext } from '../../src/server/server-context.js';
 import type { RecordedEvent } from '../../src/store/event-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
-
-type Message = { id?: unknown; method?: string; params?: Record<string, unknown>; result?: unknown; error?: unknown };
+import { type Message, type SseEvent, sseEvents } from '../support/sse-events.js';
 
 /** `apex serve --http` in this process, on an in-memory store, with requests without a token acting as alice. */
 const startServer = async (config: Record<string, unknown>) => {
@@ -59,41 +58,6 @@ const initialize = async (url: string, protocolVersion = '2025-11-25'): Promise<
   if (session === null) throw new Error('initialize gave no session id');
   await post(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { 'Mcp-Session-Id': session });
   return session;
-};
-
-interface SseEvent {
-  readonly id: string | undefined;
-  readonly message: Message | undefined;
-}
-
-/** Reads the events of an SSE response one at a time (ids, and messages when there is data); undefined at the end. */
-const sseEvents = (response: Response) => {
-  const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  return {
-    next: async (): Promise<SseEvent | undefined> => {
-      for (;;) {
-        const end = buffer.indexOf('\n\n');
-        if (end !== -1) {
-          const lines = buffer.slice(0, end).split('\n');
-          buffer = buffer.slice(end + 2);
-          const field = (name: string) =>
-            lines
-              .find((line) => line.startsWith(`${name}:`))
-              ?.slice(name.length + 1)
-              .trimStart();
-          const id = field('id');
-          const data = field('data');
-          if (id === undefined && data === undefined) continue; // a comment (keep-alive)
-          return { id, message: data === undefined || data === '' ? undefined : (JSON.parse(data) as Message) };
-        }
-        const { value, done } = await reader.read();
-        if (done) return undefined;
-        buffer += value;
-      }
-    },
-    cancel: () => reader.cancel(),
-  };
 };
 
 /** The messages of an SSE response, skipping events without data. */

@@ -201,6 +201,24 @@ export class McpEndpoint {
     }
   }
 
+  /**
+   * Takes a concurrent-call slot for a request outside a session (a new session's initialize, a
+   * stateless request), or refuses it (429, recorded) when either limit is reached.
+   */
+  private async startCall(
+    response: ServerResponse,
+    agent: string,
+    facts: HttpRequestFacts,
+    admission: Admission,
+    method: string,
+  ): Promise<Extract<CallAdmission, { admitted: true }> | undefined> {
+    const call: CallAdmission = admission.admitted ? this.options.rateLimits.startCall(agent) : admission;
+    if (call.admitted) return call;
+    const limit: RateLimitKind = admission.admitted ? 'concurrent_calls' : 'requests_per_second';
+    await this.refusals.tooManyRequests(response, agent, limit, call.retryAfterMs, facts, { method });
+    return undefined;
+  }
+
   /** For tools/call, the called tool's input schema: its `x-mcp-header` arguments are checked against headers. */
   private toolSchemaOf(message: Exclude<IncomingMessage, { kind: 'response' }>): object | undefined {
     if (message.method !== 'tools/call') return undefined;
@@ -229,12 +247,8 @@ export class McpEndpoint {
       });
       return;
     }
-    const call: CallAdmission = admission.admitted ? this.options.rateLimits.startCall(agent) : admission;
-    if (!call.admitted) {
-      const limit: RateLimitKind = admission.admitted ? 'concurrent_calls' : 'requests_per_second';
-      await this.refusals.tooManyRequests(response, agent, limit, call.retryAfterMs, facts, { method: message.method });
-      return;
-    }
+    const call = await this.startCall(response, agent, facts, admission, message.method);
+    if (call === undefined) return;
     try {
       await serveModernRequest({
         context: this.options.context,
@@ -284,12 +298,8 @@ export class McpEndpoint {
       });
       return;
     }
-    const call: CallAdmission = admission.admitted ? this.options.rateLimits.startCall(agent) : admission;
-    if (!call.admitted) {
-      const limit: RateLimitKind = admission.admitted ? 'concurrent_calls' : 'requests_per_second';
-      await this.refusals.tooManyRequests(response, agent, limit, call.retryAfterMs, facts, { method: message.method });
-      return;
-    }
+    const call = await this.startCall(response, agent, facts, admission, message.method);
+    if (call === undefined) return;
     try {
       const session = await HttpSession.open(this.options.context, randomUUID(), agent, this.options.keepAliveMs);
       this.sessions.add(session);
