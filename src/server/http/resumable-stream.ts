@@ -1,6 +1,9 @@
 import type { SseWriter } from '../../transport/http/sse-writer.js';
 import type { OutgoingMessage } from '../connection.js';
 
+/** How long a client should wait before reconnecting a dropped stream (the priming event's `retry:`). */
+export const RECONNECT_AFTER_MS = 1_000;
+
 /** Messages kept per stream for a client that reconnects; the oldest go first (progress), the answer is always last. */
 export const REPLAY_MESSAGES_PER_STREAM = 256;
 
@@ -77,7 +80,7 @@ export class ResumableStream {
     this.writer = writer;
     if (afterSeq === undefined) {
       // Sequence 0 precedes every message of the stream, recorded now or after a restart.
-      if (this.resumable()) writer.prime(eventIdOf(this.number, 0));
+      if (this.resumable()) writer.prime(eventIdOf(this.number, 0), RECONNECT_AFTER_MS);
     } else {
       for (const { seq, message } of this.kept) if (seq > afterSeq) writer.send(message, eventIdOf(this.number, seq));
     }
