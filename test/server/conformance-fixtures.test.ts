@@ -167,6 +167,73 @@ describe('the conformance toolset enabled by the configuration', () => {
   });
 });
 
+describe('the conformance toolset for a 2026-07-28 client', () => {
+  const meta = (clientCapabilities: Record<string, unknown>) => ({
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': clientCapabilities,
+  });
+  type Round = { resultType?: string; inputRequests?: Record<string, { method: string }>; requestState?: string };
+
+  it('runs test_input_required_result_multi_round over three rounds: name, colour, answer', async () => {
+    const { call } = await connect(['conformance']);
+    const multiRound = {
+      name: 'test_input_required_result_multi_round',
+      arguments: {},
+      _meta: meta({ elicitation: {} }),
+    };
+    const first = (await call('tools/call', multiRound)).result as Round;
+    expect(first.resultType).toBe('input_required');
+    const [nameKey] = Object.keys(first.inputRequests ?? {});
+    const second = (
+      await call('tools/call', {
+        ...multiRound,
+        requestState: first.requestState,
+        inputResponses: { [nameKey!]: { action: 'accept', content: { name: 'Alice' } } },
+      })
+    ).result as Round;
+    expect(second.resultType).toBe('input_required');
+    expect(second.requestState).not.toBe(first.requestState);
+    const [colourKey] = Object.keys(second.inputRequests ?? {});
+    const third = await call('tools/call', {
+      ...multiRound,
+      requestState: second.requestState,
+      inputResponses: { [colourKey!]: { action: 'accept', content: { color: 'blue' } } },
+    });
+    expect(third.result).toMatchObject({
+      resultType: 'complete',
+      content: [{ type: 'text', text: 'Alice likes blue.' }],
+    });
+  });
+
+  it('asks test_input_required_result_capabilities only what the request declared', async () => {
+    const { call } = await connect(['conformance']);
+    const answer = await call('tools/call', {
+      name: 'test_input_required_result_capabilities',
+      arguments: {},
+      _meta: meta({ sampling: {} }),
+    });
+    const round = answer.result as Round;
+    expect(round.resultType).toBe('input_required');
+    expect(Object.values(round.inputRequests ?? {}).map((request) => request.method)).toEqual([
+      'sampling/createMessage',
+    ]);
+  });
+
+  it('answers slow_compute with a task when the request declares the tasks extension, and greet never', async () => {
+    const { call } = await connect(['conformance']);
+    const tasks = meta({ extensions: { 'io.modelcontextprotocol/tasks': {} } });
+    const task = await call('tools/call', { name: 'slow_compute', arguments: { seconds: 60 }, _meta: tasks });
+    expect(task.result).toMatchObject({ resultType: 'task', status: 'working' });
+    const taskId = (task.result as { taskId: string }).taskId;
+    expect(await call('tasks/cancel', { taskId, _meta: tasks })).toMatchObject({ result: { resultType: 'complete' } });
+    const greeted = await call('tools/call', { name: 'greet', arguments: { name: 'World' }, _meta: tasks });
+    expect(greeted.result).toMatchObject({
+      resultType: 'complete',
+      content: [{ type: 'text', text: 'Hello, World!' }],
+    });
+  });
+});
+
 describe('without the conformance toolset', () => {
   it('offers none of its tools, resources or prompts', async () => {
     const { call } = await connect(['demo']);

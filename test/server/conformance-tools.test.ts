@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SAMPLE_PNG_BASE64, SAMPLE_WAV_BASE64 } from '../../src/server/api/conformance-fixtures.js';
 import { emptyConfig } from '../../src/server/config.js';
 import { conformanceTools, jsonSchema2020Tool } from '../../src/server/tools/conformance-tools.js';
@@ -18,9 +18,12 @@ interface Recorded {
   readonly clientRequests: { method: ClientRequestMethod; params: JsonObject }[];
 }
 
-/** A ToolContext that records what the tool sends and answers client requests with `answer`. */
+/** A ToolContext that records what the tool sends and answers client requests with `answer` (or what it gives for the method). */
 const fakeContext = (
-  answer: ClientAnswer = { ok: true, result: {} },
+  answer: ClientAnswer | ((method: ClientRequestMethod) => ClientAnswer | Promise<ClientAnswer>) = {
+    ok: true,
+    result: {},
+  },
   signal: AbortSignal = new AbortController().signal,
 ): { context: ToolContext; recorded: Recorded } => {
   const recorded: Recorded = { logs: [], progress: [], clientRequests: [] };
@@ -32,7 +35,7 @@ const fakeContext = (
     log: (level, data) => recorded.logs.push({ level, data }),
     requestFromClient: async (method, params) => {
       recorded.clientRequests.push({ method, params });
-      return answer;
+      return typeof answer === 'function' ? answer(method) : answer;
     },
   };
   return { context, recorded };
@@ -56,20 +59,39 @@ const requestedSchemaOf = (recorded: Recorded): Record<string, Record<string, un
 describe('the conformance toolset', () => {
   it('offers every fixture the suite calls, free and open to every agent', () => {
     expect(conformanceTools.map((fixture) => fixture.name).sort()).toEqual([
+      'confirm_delete',
+      'failing_job',
+      'greet',
       'json_schema_2020_12_tool',
+      'multi_input',
+      'protocol_error_job',
+      'slow_compute',
       'test_audio_content',
+      'test_custom_headers',
       'test_elicitation',
       'test_elicitation_sep1034_defaults',
       'test_elicitation_sep1330_enums',
       'test_embedded_resource',
       'test_error_handling',
       'test_image_content',
+      'test_input_required_result_capabilities',
+      'test_input_required_result_elicitation',
+      'test_input_required_result_list_roots',
+      'test_input_required_result_multi_round',
+      'test_input_required_result_multiple_inputs',
+      'test_input_required_result_request_state',
+      'test_input_required_result_sampling',
+      'test_input_required_result_tampered_state',
+      'test_logging_tool',
+      'test_missing_capability',
       'test_multiple_content_types',
       'test_reconnection',
       'test_sampling',
       'test_simple_text',
+      'test_streaming_elicitation',
       'test_tool_with_logging',
       'test_tool_with_progress',
+      'test_tool_with_task',
     ]);
     for (const fixture of conformanceTools) {
       expect(fixture.price).toEqual({ perCall: 0n, perSecond: 0n });
@@ -230,6 +252,220 @@ describe('the conformance toolset', () => {
       items: { type: 'string', enum: expect.any(Array) },
     });
     expect(properties.titledMulti).toMatchObject({ type: 'array', items: { anyOf: expect.any(Array) } });
+  });
+});
+
+/** An elicitation accepted with `content`. */
+const accepted = (content: JsonObject): ClientAnswer => ({ ok: true, result: { action: 'accept', content } });
+const refused = (message: string): ClientAnswer => ({ ok: false, error: { code: -32601, message } });
+const sampledAnswer = (text: string): ClientAnswer => ({
+  ok: true,
+  result: { role: 'assistant', content: { type: 'text', text }, model: 'm', stopReason: 'endTurn' },
+});
+const rootsAnswer: ClientAnswer = { ok: true, result: { roots: [{ uri: 'file:///test/root', name: 'Test Root' }] } };
+
+/** What a client answers to each method in these tests. */
+const answerByMethod = (method: ClientRequestMethod): ClientAnswer =>
+  method === 'elicitation/create'
+    ? accepted({ name: 'Alice' })
+    : method === 'sampling/createMessage'
+      ? sampledAnswer('Hello there!')
+      : rootsAnswer;
+
+const textOf = (result: { content: readonly { type: string }[] }): string => {
+  const block = result.content[0];
+  return block !== undefined && 'text' in block ? String(block.text) : '';
+};
+
+describe('the 2026-07-28 fixtures: server-stateless and input-required-result-*', () => {
+  it('test_missing_capability needs sampling, and says why it failed when the client cannot be asked', async () => {
+    const { context, recorded } = fakeContext(refused('the client did not declare the sampling capability'));
+    const result = await tool('test_missing_capability').run({}, context);
+    expect(recorded.clientRequests.map((request) => request.method)).toEqual(['sampling/createMessage']);
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('did not declare the sampling capability');
+  });
+
+  it('test_streaming_elicitation asks the user; test_logging_tool logs and answers without waiting', async () => {
+    const asked = fakeContext({ ok: true, result: { action: 'decline' } });
+    const result = await tool('test_streaming_elicitation').run({}, asked.context);
+    expect(asked.recorded.clientRequests.map((request) => request.method)).toEqual(['elicitation/create']);
+    expect(textOf(result)).toContain('decline');
+    const logged = fakeContext();
+    await tool('test_logging_tool').run({}, logged.context);
+    expect(logged.recorded.logs.map((entry) => entry.level)).toEqual(['info', 'debug']);
+  });
+
+  it.each([
+    ['test_input_required_result_elicitation', 'elicitation/create'],
+    ['test_input_required_result_sampling', 'sampling/createMessage'],
+    ['test_input_required_result_list_roots', 'roots/list'],
+    ['test_input_required_result_request_state', 'elicitation/create'],
+    ['test_input_required_result_tampered_state', 'elicitation/create'],
+  ] as const)('%s asks the client one thing (%s), then answers', async (name, method) => {
+    const { context, recorded } = fakeContext(answerByMethod);
+    const result = await tool(name).run({}, context);
+    expect(recorded.clientRequests.map((request) => request.method)).toEqual([method]);
+    expect(result.isError).toBeUndefined();
+    expect(textOf(result)).not.toBe('');
+  });
+
+  it('asks in the shapes the suite answers: a name, a confirmation, 100 tokens, roots without params', async () => {
+    const { context, recorded } = fakeContext(answerByMethod);
+    for (const name of [
+      'test_input_required_result_elicitation',
+      'test_input_required_result_request_state',
+      'test_input_required_result_sampling',
+      'test_input_required_result_list_roots',
+    ]) {
+      await tool(name).run({}, context);
+    }
+    expect(recorded.clientRequests.map((request) => request.params)).toEqual([
+      { message: expect.any(String), requestedSchema: expect.objectContaining({ required: ['name'] }) },
+      { message: expect.any(String), requestedSchema: expect.objectContaining({ required: ['ok'] }) },
+      { messages: [{ role: 'user', content: { type: 'text', text: expect.any(String) } }], maxTokens: 100 },
+      {},
+    ]);
+  });
+
+  it('greets by the name the user gave, and says state-ok once the request state came back', async () => {
+    const greeted = await tool('test_input_required_result_elicitation').run({}, fakeContext(answerByMethod).context);
+    expect(textOf(greeted)).toBe('Hello, Alice!');
+    const stated = await tool('test_input_required_result_request_state').run(
+      {},
+      fakeContext(accepted({ ok: true })).context,
+    );
+    expect(textOf(stated)).toContain('state-ok');
+  });
+
+  it('test_input_required_result_multiple_inputs asks its three questions before any is answered', async () => {
+    let answerAll: () => void = () => undefined;
+    const allAsked = new Promise<void>((resolve) => {
+      answerAll = resolve;
+    });
+    const { context, recorded } = fakeContext(async (method) => {
+      await allAsked;
+      return answerByMethod(method);
+    });
+    const running = tool('test_input_required_result_multiple_inputs').run({}, context);
+    await Promise.resolve();
+    expect(recorded.clientRequests.map((request) => request.method)).toEqual([
+      'elicitation/create',
+      'sampling/createMessage',
+      'roots/list',
+    ]);
+    answerAll();
+    expect(textOf(await running)).toBe('Hello there! (to Alice; roots: file:///test/root)');
+  });
+
+  it('test_input_required_result_multi_round asks the colour only after the name', async () => {
+    const answers = [accepted({ name: 'Alice' }), accepted({ color: 'blue' })];
+    const { context, recorded } = fakeContext(() => answers[recorded.clientRequests.length - 1]!);
+    const result = await tool('test_input_required_result_multi_round').run({}, context);
+    expect(recorded.clientRequests.map((request) => request.params.requestedSchema)).toEqual([
+      expect.objectContaining({ required: ['name'] }),
+      expect.objectContaining({ required: ['color'] }),
+    ]);
+    expect(textOf(result)).toBe('Alice likes blue.');
+  });
+
+  it('test_input_required_result_capabilities goes on without what the client cannot be asked', async () => {
+    const { context, recorded } = fakeContext((method) =>
+      method === 'elicitation/create'
+        ? refused('the client did not declare the elicitation capability')
+        : sampledAnswer('hi'),
+    );
+    const result = await tool('test_input_required_result_capabilities').run({}, context);
+    expect(recorded.clientRequests.map((request) => request.method)).toEqual([
+      'elicitation/create',
+      'sampling/createMessage',
+    ]);
+    expect(result.isError).toBeUndefined();
+    expect(textOf(result)).toMatch(/User: not asked .*elicitation.* Model: hi/);
+  });
+
+  it('test_custom_headers mirrors its string argument region in the Mcp-Param-Region header', async () => {
+    const schema = tool('test_custom_headers').inputSchema as { properties: Record<string, JsonObject> };
+    expect(schema.properties.region).toMatchObject({ type: 'string', 'x-mcp-header': 'Region' });
+    expect(textOf(await tool('test_custom_headers').run({ region: 'eu-west' }, fakeContext().context))).toContain(
+      'eu-west',
+    );
+  });
+
+  it('json_schema_2020_12_tool keeps the 2020-12 keywords the suite looks for, and validates with them', () => {
+    const schema = jsonSchema2020Tool.inputSchema as Record<string, unknown> & { $defs: { address: JsonObject } };
+    expect(schema.$defs.address.$anchor).toBe('addressDef');
+    expect(Object.keys(schema)).toEqual(expect.arrayContaining(['$schema', 'allOf', 'if', 'then', 'else']));
+    const validate = new ToolCatalog([jsonSchema2020Tool], emptyConfig()).get('json_schema_2020_12_tool')!.validate;
+    expect(validate({ name: 'Ada', email: 'ada@example.com' })).toBe(true);
+    expect(validate({ contactMethod: 'phone', phone: '+1 555 0100' })).toBe(true);
+    expect(validate({ contactMethod: 'phone', email: 'ada@example.com' })).toBe(false);
+    expect(validate({ name: 'Ada' })).toBe(false);
+  });
+});
+
+describe('the tasks fixtures', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('run as tasks, except greet', () => {
+    const tasks = conformanceTools.filter((fixture) => fixture.runsAsTask === true).map((fixture) => fixture.name);
+    expect(tasks.sort()).toEqual([
+      'confirm_delete',
+      'failing_job',
+      'multi_input',
+      'protocol_error_job',
+      'slow_compute',
+      'test_tool_with_task',
+    ]);
+    expect(tool('greet').runsAsTask).toBeUndefined();
+  });
+
+  it('greet answers exactly "Hello, {name}!"', async () => {
+    expect(textOf(await tool('greet').run({ name: 'World' }, fakeContext().context))).toBe('Hello, World!');
+  });
+
+  it('slow_compute works the seconds given, and stops at once when cancelled', async () => {
+    vi.useFakeTimers();
+    const finishing = tool('slow_compute').run({ seconds: 2, label: 'twice' }, fakeContext().context);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(textOf(await finishing)).toBe('twice: computed in 2 s.');
+    const cancel = new AbortController();
+    const cancelled = tool('slow_compute').run({ seconds: 60 }, fakeContext(undefined, cancel.signal).context);
+    cancel.abort(new Error('cancelled'));
+    expect((await cancelled).isError).toBe(true);
+  });
+
+  it('failing_job fails with an isError result after a second', async () => {
+    vi.useFakeTimers();
+    const failing = tool('failing_job').run({}, fakeContext().context);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await failing).isError).toBe(true);
+  });
+
+  it('confirm_delete asks to confirm, naming the file, and deletes nothing either way', async () => {
+    const yes = fakeContext(accepted({ confirm: true }));
+    const confirmed = await tool('confirm_delete').run({ filename: 'notes.txt' }, yes.context);
+    expect(yes.recorded.clientRequests[0]?.params.message).toContain('notes.txt');
+    expect(textOf(confirmed)).toMatch(/^Confirmed: notes\.txt/);
+    const no = await tool('confirm_delete').run(
+      { filename: 'notes.txt' },
+      fakeContext(accepted({ confirm: false })).context,
+    );
+    expect(textOf(no)).toMatch(/^Not confirmed/);
+  });
+
+  it('multi_input asks two questions at once; test_tool_with_task greets the name it was given', async () => {
+    const both = fakeContext(accepted({ name: 'partial', confirm: true }));
+    await tool('multi_input').run({}, both.context);
+    expect(both.recorded.clientRequests.map((request) => request.method)).toEqual([
+      'elicitation/create',
+      'elicitation/create',
+    ]);
+    expect(textOf(await tool('test_tool_with_task').run({}, fakeContext(answerByMethod).context))).toBe(
+      'Hello, Alice!',
+    );
   });
 });
 

@@ -1,18 +1,22 @@
 import { sampleAudio, sampleImage } from '../api/conformance-fixtures.js';
 import {
-  type ClientAnswer,
-  FREE,
-  type JsonObject,
-  type ToolDefinition,
-  type ToolResult,
-  textResult,
-  toolError,
-} from './tool-definition.js';
+  describeElicitation,
+  failed,
+  fixture,
+  oneRequiredString,
+  pause,
+  STOPPED,
+  sampledText,
+} from './conformance-fixture.js';
+import { conformanceTaskTools } from './conformance-task-tools.js';
+import { conformanceTools2026 } from './conformance-tools-2026.js';
+import { type ToolDefinition, textResult, toolError } from './tool-definition.js';
 
 /**
  * The tools of the `conformance` toolset: the fixtures the official MCP conformance suite
- * (@modelcontextprotocol/conformance 0.1.16, server scenarios) calls, one per scenario. Free, and open
- * to every agent; texts are ours, names and shapes are the suite's. See docs/conformance.md.
+ * (@modelcontextprotocol/conformance, server scenarios) calls. Here those of 0.1.16, which 0.2 still
+ * calls; the 2026-07-28 ones are in conformance-tools-2026.ts and conformance-task-tools.ts. Free,
+ * and open to every agent; texts are ours, names and shapes are the suite's. See docs/conformance.md.
  */
 
 /** The suite spaces logging and progress notifications "about 50 ms" apart, so a client sees them arrive one by one. */
@@ -22,48 +26,6 @@ const SAMPLING_MAX_TOKENS = 100;
 const PROGRESS_TOTAL = 100;
 /** test_reconnection's pause: long enough that a server could close the stream before answering. */
 const RECONNECTION_PAUSE_MS = 100;
-
-const NO_ARGUMENTS: JsonObject = { type: 'object', properties: {}, additionalProperties: false };
-
-const fixture = (
-  name: string,
-  description: string,
-  run: ToolDefinition['run'],
-  inputSchema: JsonObject = NO_ARGUMENTS,
-): ToolDefinition => ({
-  name,
-  description,
-  inputSchema,
-  annotations: { readOnlyHint: true, openWorldHint: false },
-  category: 'conformance',
-  permissions: [],
-  price: FREE,
-  run,
-});
-
-const oneRequiredString = (name: string, description: string): JsonObject => ({
-  type: 'object',
-  properties: { [name]: { type: 'string', description } },
-  required: [name],
-  additionalProperties: false,
-});
-
-/** Waits `ms`; resolves false at once when the call is cancelled or times out. */
-const pause = (ms: number, signal: AbortSignal): Promise<boolean> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-
-const STOPPED = toolError('The call was cancelled or timed out before it finished.');
 
 // Content of every kind
 
@@ -162,24 +124,6 @@ const reconnection = fixture(
 );
 
 // Requests to the client: the answer is awaited as long as the call may run (its TTL); a cancellation ends the wait.
-
-/** The text of a sampling result, whose content is one block or (since 2025-11-25) an array of them. */
-const sampledText = (result: JsonObject): string => {
-  const blocks: unknown[] = Array.isArray(result.content) ? result.content : [result.content];
-  const texts = blocks.flatMap((block) =>
-    typeof block === 'object' && block !== null && 'text' in block && typeof block.text === 'string'
-      ? [block.text]
-      : [],
-  );
-  return texts.length > 0 ? texts.join('\n') : '(no text in the answer)';
-};
-
-const describeElicitation = (result: JsonObject): string =>
-  `The client answered ${String(result.action)}` +
-  (result.content === undefined ? '.' : ` with ${JSON.stringify(result.content)}.`);
-
-const failed = (what: string, answer: ClientAnswer & { ok: false }): ToolResult =>
-  toolError(`${what} failed: ${answer.error.message}`);
 
 const sampling = fixture(
   'test_sampling',
@@ -292,18 +236,21 @@ const elicitationEnums = fixture(
 );
 
 /**
- * The fixture of the suite's json-schema-2020-12 scenario (pending in 0.1.16): an input schema that
- * declares the 2020-12 dialect (ToolCatalog compiles it with Ajv's 2020-12 class).
+ * The fixture of the suite's json-schema-2020-12 scenario: an input schema in the 2020-12 dialect
+ * (ToolCatalog compiles it with Ajv's 2020-12 class) with the keywords the suite checks are listed
+ * unchanged: `$schema`, `$defs`, `additionalProperties` (SEP-1613), and since 0.2 `$anchor`,
+ * `allOf`/`anyOf` and `if`/`then`/`else` (SEP-2106).
  */
 export const jsonSchema2020Tool = fixture(
   'json_schema_2020_12_tool',
-  'Conformance fixture: an input schema in the JSON Schema 2020-12 dialect, with $defs and a $ref.',
+  'Conformance fixture: an input schema in the JSON Schema 2020-12 dialect ($defs, $anchor, $ref, allOf, if/then/else).',
   async (args) => textResult(`Received ${JSON.stringify(args)}.`),
   {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     type: 'object',
     $defs: {
       address: {
+        $anchor: 'addressDef',
         type: 'object',
         properties: { street: { type: 'string' }, city: { type: 'string' } },
       },
@@ -311,7 +258,16 @@ export const jsonSchema2020Tool = fixture(
     properties: {
       name: { type: 'string' },
       address: { $ref: '#/$defs/address' },
+      contactMethod: { type: 'string', enum: ['phone', 'email'] },
+      phone: { type: 'string' },
+      email: { type: 'string' },
     },
+    // A way to reach the caller, and the one named by contactMethod when it is given.
+    allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+    if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+    // biome-ignore lint/suspicious/noThenProperty: a JSON Schema keyword; this object is never awaited.
+    then: { required: ['phone'] },
+    else: { required: ['email'] },
     additionalProperties: false,
   },
 );
@@ -331,4 +287,6 @@ export const conformanceTools: readonly ToolDefinition[] = [
   elicitationDefaults,
   elicitationEnums,
   jsonSchema2020Tool,
+  ...conformanceTools2026,
+  ...conformanceTaskTools,
 ];
