@@ -15,6 +15,7 @@ import { redactParams } from '../domain/session/redact.js';
 import { decodeParams } from '../protocol/decode-params.js';
 import { JSON_RPC_ERROR_CODES } from '../protocol/error-codes.js';
 import { MCP_REQUEST_PARAMS, type McpRequestMethod, type McpRequestParams } from '../protocol/mcp-params.js';
+import { TASKS_EXTENSION_ID } from '../protocol/modern-envelope.js';
 import { negotiateProtocolVersion } from '../protocol/protocol-version.js';
 import type { EventMetadata } from '../store/event-store.js';
 import { streamName } from '../store/stream-name.js';
@@ -421,7 +422,11 @@ export class McpConnection {
       if (REMOVED_IN_MODERN_ERA.has(method)) return { error: methodNotFound(method) };
       if (method === 'server/discover') {
         return {
-          result: discoverResult(SERVER_CAPABILITIES as unknown as Record<string, unknown>, SERVER_INSTRUCTIONS),
+          // 2026-07-28 extensions are announced here: tasks (long calls answered with a task).
+          result: discoverResult(
+            { ...SERVER_CAPABILITIES, extensions: { [TASKS_EXTENSION_ID]: {} } },
+            SERVER_INSTRUCTIONS,
+          ),
         };
       }
     }

@@ -56,7 +56,7 @@ export interface RequestScope {
   readonly requestFromClient: (
     method: ClientRequestMethod,
     params: JsonObject,
-    options?: { readonly timeoutMs?: number },
+    options?: { readonly timeoutMs?: number; readonly key?: string },
   ) => Promise<ClientAnswer>;
 }
 

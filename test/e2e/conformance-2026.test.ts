@@ -102,20 +102,8 @@ const REVISION_2026: RequirementSet = {
       'test_missing_capability, called without the sampling capability, gets an isError result, not -32021: a tool cannot end its call with a protocol error yet',
     ],
     [
-      'input-required-result-basic-elicitation',
-      "the question must have the key user_name; multi-round.ts names a run's questions input-1, input-2, …",
-    ],
-    [
-      'input-required-result-multiple-input-requests',
-      'a round asks one question: multi-round.ts ends the run at the first unanswered one, so the three questions take three rounds',
-    ],
-    [
       'input-required-result-non-tool-request',
       'prompts/get cannot answer input_required (a prompt cannot ask the client), so the prompt test_input_required_result_prompt is not offered',
-    ],
-    [
-      'input-required-result-ignore-extra-params',
-      'its one check only warns: answers sent without a requestState (first round, key user_name) are ignored, so the call asks again instead of completing',
     ],
   ]),
 };

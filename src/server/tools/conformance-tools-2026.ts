@@ -74,7 +74,10 @@ const inputRequiredElicitation = fixture(
   'test_input_required_result_elicitation',
   "Conformance fixture: asks the user's name (elicitation/create), then greets them.",
   async (_args, context) => {
-    const answer = await context.requestFromClient('elicitation/create', askForString('Your name, please?', 'name'));
+    // The suite answers this question under the key it expects: user_name.
+    const answer = await context.requestFromClient('elicitation/create', askForString('Your name, please?', 'name'), {
+      key: 'user_name',
+    });
     if (!answer.ok) return failed('Elicitation', answer);
     const name = acceptedField(answer.result, 'name');
     return textResult(name === undefined ? describeElicitation(answer.result) : `Hello, ${name}!`);

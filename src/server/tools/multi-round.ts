@@ -53,9 +53,15 @@ export interface Round {
   readonly number: number;
   /** Keys answered by the client in this request (recorded as input provided). */
   readonly provided: readonly string[];
-  readonly requestFromClient: (method: ClientRequestMethod, params: JsonObject) => Promise<ClientAnswer>;
-  /** The `input_required` result for what a run asked and could not be answered. */
+  readonly requestFromClient: (
+    method: ClientRequestMethod,
+    params: JsonObject,
+    options?: { readonly key?: string },
+  ) => Promise<ClientAnswer>;
+  /** The `input_required` result for every question the run asked and could not be answered. */
   readonly inputRequired: (asked: InputRequired) => Record<string, unknown>;
+  /** The keys of those questions. */
+  readonly pendingKeys: (asked: InputRequired) => string[];
 }
 
 export interface RoundRequest {
@@ -113,11 +119,24 @@ export class MultiRoundCalls {
         }
       }
       continuation = { ...continuation, answers, pending: [] };
+    } else if (isObject(params.inputResponses)) {
+      // Answers sent with a first round (no state yet) are taken for the questions they name.
+      for (const [key, answer] of Object.entries(params.inputResponses)) {
+        if (isObject(answer)) continuation.answers[key] = answer;
+      }
     }
 
     let asked = 0;
-    const requestFromClient = async (method: ClientRequestMethod, requestParams: JsonObject): Promise<ClientAnswer> => {
-      const key = `input-${++asked}`;
+    // Every question a run asks without an answer goes into the same input_required result, so a
+    // tool that asks several at once (Promise.all) gets them all answered in one round.
+    const unanswered: InputRequired[] = [];
+    const requestFromClient = async (
+      method: ClientRequestMethod,
+      requestParams: JsonObject,
+      options?: { readonly key?: string },
+    ): Promise<ClientAnswer> => {
+      asked++;
+      const key = options?.key ?? `input-${asked}`;
       const answer = continuation.answers[key];
       if (answer !== undefined) return { ok: true, result: answer as JsonObject };
       const capability = CAPABILITY_OF[method];
@@ -130,23 +149,30 @@ export class MultiRoundCalls {
           },
         };
       }
-      throw new InputRequired(key, { method, params: requestParams });
+      const question = new InputRequired(key, { method, params: requestParams });
+      unanswered.push(question);
+      throw question;
     };
 
-    const inputRequired = (pending: InputRequired): Record<string, unknown> => ({
-      resultType: 'input_required',
-      inputRequests: { [pending.key]: pending.request },
-      requestState: signRequestState(this.key, {
-        agent: request.agent,
-        method: 'tools/call',
-        paramsDigest,
-        correlationId: continuation.call,
-        round: number,
-        payload: { ...continuation, pending: [pending.key] } satisfies Continuation,
-        now: request.now,
-      }),
-    });
+    const inputRequired = (first: InputRequired): Record<string, unknown> => {
+      const questions = unanswered.length > 0 ? unanswered : [first];
+      return {
+        resultType: 'input_required',
+        inputRequests: Object.fromEntries(questions.map((question) => [question.key, question.request])),
+        requestState: signRequestState(this.key, {
+          agent: request.agent,
+          method: 'tools/call',
+          paramsDigest,
+          correlationId: continuation.call,
+          round: number,
+          payload: { ...continuation, pending: questions.map((question) => question.key) } satisfies Continuation,
+          now: request.now,
+        }),
+      };
+    };
+    const pendingKeys = (first: InputRequired): string[] =>
+      (unanswered.length > 0 ? unanswered : [first]).map((question) => question.key);
 
-    return E.right({ call: continuation.call, number, provided, requestFromClient, inputRequired });
+    return E.right({ call: continuation.call, number, provided, requestFromClient, inputRequired, pendingKeys });
   }
 }

@@ -45,7 +45,11 @@ export interface ToolContext {
   readonly requestFromClient: (
     method: ClientRequestMethod,
     params: JsonObject,
-    options?: { readonly timeoutMs?: number },
+    /**
+     * `key`: the name of the question in a 2026-07-28 multi round-trip (default `input-<n>`, the n-th
+     * question of the run); `timeoutMs`: how long a legacy client may take to answer.
+     */
+    options?: { readonly timeoutMs?: number; readonly key?: string },
   ) => Promise<ClientAnswer>;
 }
 
