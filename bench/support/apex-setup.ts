@@ -11,6 +11,8 @@ export const BENCH_AGENT = 'bench';
 
 export interface RecordedEvents {
   readonly total: number;
+  /** Characters stored in the rows' `data` and `metadata` columns (JSON, ASCII here: about bytes). */
+  readonly payloadChars: number;
   /** Count by event type, most frequent first. */
   readonly byType: ReadonlyArray<{ readonly type: string; readonly count: number }>;
 }
@@ -43,18 +45,20 @@ export const writeApexConfig = (root: string, dir: string, agentSettings: Record
   return path;
 };
 
-/** Rows of the `events` table, in total and by type. Call after the APEX child exited. */
+/** Rows of the `events` table, in total (with their payload's size) and by type. Call after the APEX child exited. */
 export const countEvents = (dbPath: string): RecordedEvents => {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
-    const total = Number((db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number | bigint }).n);
+    const totals = db
+      .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(data) + LENGTH(metadata)), 0) AS chars FROM events')
+      .get() as { n: number | bigint; chars: number | bigint };
     const byType = (
       db.prepare('SELECT type, COUNT(*) AS count FROM events GROUP BY type ORDER BY count DESC, type').all() as Array<{
         type: string;
         count: number | bigint;
       }>
     ).map((row) => ({ type: row.type, count: Number(row.count) }));
-    return { total, byType };
+    return { total: Number(totals.n), payloadChars: Number(totals.chars), byType };
   } finally {
     db.close();
   }

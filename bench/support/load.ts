@@ -1,7 +1,8 @@
 /**
  * Closed-loop load over one ChildServer: keeps exactly `inflight` `tools/call echo` requests
  * outstanding (a new one is sent for every response), warm-up first, then a measured window,
- * then the requests still outstanding are drained so the server ends idle.
+ * then the requests still outstanding are drained so the server ends idle. With `meta`, every
+ * request carries it as `params._meta` (the 2026-07-28 era's per-request envelope).
  */
 import { type ChildServer, cpuSeconds, type JsonRpcMessage } from './child-server.js';
 import { summarizeLatencies } from './percentiles.js';
@@ -16,6 +17,10 @@ export interface LoadOptions {
   readonly stallMs: number;
   /** First JSON-RPC id used (ids below it are left for the handshake). */
   readonly firstId: number;
+  /** Sent as every request's `params._meta` (the 2026-07-28 envelope); none when absent. */
+  readonly meta?: Readonly<Record<string, unknown>>;
+  /** A further check of every result (beyond its text); a result it refuses counts as an error. */
+  readonly acceptResult?: (result: unknown) => boolean;
 }
 
 export interface LoadResult {
@@ -51,7 +56,9 @@ export const runLoad = (server: ChildServer, options: LoadOptions): Promise<Load
     const toStamp: number[] = [];
     const latenciesNs: number[] = [];
     const prefix = '{"jsonrpc":"2.0","id":';
-    const suffix = `,"method":"tools/call","params":{"name":"echo","arguments":{"message":${JSON.stringify(options.message)}}}}\n`;
+    const meta = options.meta === undefined ? '' : `,"_meta":${JSON.stringify(options.meta)}`;
+    const suffix = `,"method":"tools/call","params":{"name":"echo","arguments":{"message":${JSON.stringify(options.message)}}${meta}}}\n`;
+    const acceptResult = options.acceptResult ?? (() => true);
     let outgoing = '';
     let nextId = options.firstId;
     let phase: 'warmup' | 'measure' | 'drain' = 'warmup';
@@ -124,7 +131,7 @@ export const runLoad = (server: ChildServer, options: LoadOptions): Promise<Load
       sentAt.delete(message.id);
       answered++;
       lastProgressNs = arrivedNs;
-      if (message.error !== undefined || textOf(message.result) !== options.message) {
+      if (message.error !== undefined || textOf(message.result) !== options.message || !acceptResult(message.result)) {
         errors++;
         firstError ??= JSON.stringify(message.error ?? message.result).slice(0, 300);
       }
