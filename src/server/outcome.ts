@@ -2,7 +2,13 @@ import type { RequestId } from '../domain/event-definition.js';
 import type { SessionCommand } from '../domain/session/commands.js';
 import type { EventMetadata } from '../store/event-store.js';
 import type { ActiveRequest } from './active-requests.js';
-import type { ClientAnswer, ClientRequestMethod, JsonObject, LogLevel } from './tools/tool-definition.js';
+import type {
+  ClientAnswer,
+  ClientRequestMethod,
+  ClientRequestOptions,
+  JsonObject,
+  LogLevel,
+} from './tools/tool-definition.js';
 
 export interface JsonRpcError {
   readonly code: number;
@@ -56,7 +62,7 @@ export interface RequestScope {
   readonly requestFromClient: (
     method: ClientRequestMethod,
     params: JsonObject,
-    options?: { readonly timeoutMs?: number; readonly key?: string },
+    options?: ClientRequestOptions,
   ) => Promise<ClientAnswer>;
 }
 

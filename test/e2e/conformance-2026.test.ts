@@ -98,10 +98,6 @@ const REVISION_2026: RequirementSet = {
   ]),
   knownFailures: new Map<string, string>([
     [
-      'server-stateless',
-      'test_missing_capability, called without the sampling capability, gets an isError result, not -32021: a tool cannot end its call with a protocol error yet',
-    ],
-    [
       'input-required-result-non-tool-request',
       'prompts/get cannot answer input_required (a prompt cannot ask the client), so the prompt test_input_required_result_prompt is not offered',
     ],

@@ -84,7 +84,9 @@ describe('multi round-trip tool calls for 2026-07-28 clients (a tool that needs 
     for (const id of ['replayed', 'tampered', 'grafted'] as const) {
       expect(seen[id]?.error, id).toMatchObject({ code: -32602, data: { path: 'params.requestState' } });
     }
-    const failed = events.filter((event) => event.type === 'RequestFailed').map((event) => event.data);
+    const failed = events
+      .filter((event) => event.type === 'RequestFailed' && (event.data as { code: number }).code === -32602)
+      .map((event) => event.data);
     expect(failed).toEqual(
       ['replayed', 'tampered', 'grafted'].map((requestId) =>
         expect.objectContaining({ requestId, code: -32602, message: expect.stringContaining('requestState') }),
@@ -92,8 +94,9 @@ describe('multi round-trip tool calls for 2026-07-28 clients (a tool that needs 
     );
   });
 
-  it('does not ask a client for what it did not declare: the tool fails cleanly instead', () => {
-    expect(seen.noCapability?.result).toMatchObject({ isError: true, resultType: 'complete' });
+  it('does not ask a client for what it did not declare: the call ends with -32021 naming the capability', () => {
+    expect(seen.noCapability?.error).toMatchObject({ code: -32021, data: { requiredCapabilities: { sampling: {} } } });
+    expect(ledgerOfRequest(events, 'no-capability', 'alice')).toEqual(['FundsReserved', 'ReservationReleased']);
   });
 
   it('records the rounds as one call: input required, then continued with the answer, linked by the first round', () => {

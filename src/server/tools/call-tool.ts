@@ -5,6 +5,7 @@ import { type ToolPrice, toolCallCost } from '../../domain/money.js';
 import type { SessionCommand } from '../../domain/session/commands.js';
 import { redactParams } from '../../domain/session/redact.js';
 import { taskSummary } from '../../domain/task/view.js';
+import { missingRequiredClientCapability } from '../../protocol/modern-errors.js';
 import type { Abandonment } from '../active-requests.js';
 import type { AgentAccount, AgentAccounts } from '../agent-accounts.js';
 import { declaresTasks } from '../api/tasks-api.js';
@@ -13,7 +14,7 @@ import { type ApexConditionName, apexError, invalidParams } from '../errors.js';
 import { ABANDONED, type Outcome, type RequestScope } from '../outcome.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
 import type { ToolHooks } from './hooks.js';
-import { InputRequired, type MultiRoundCalls } from './multi-round.js';
+import { InputRequired, MissingClientCapability, type MultiRoundCalls } from './multi-round.js';
 import type { ToolCatalog } from './tool-catalog.js';
 import { type JsonObject, type ToolResult, toolError } from './tool-definition.js';
 
@@ -235,6 +236,16 @@ export const createCallTool =
           settling: [
             release(`input required from the client (${error.request.method}); the call goes on in a later round`),
           ],
+        };
+      }
+      if (round !== undefined && error instanceof MissingClientCapability) {
+        if (!scope.active.tryClaim()) return ABANDONED;
+        scope.active.onAbandoned = undefined;
+        const reason = `Tool ${tool.name} needs the client capability ${error.capability}, which this request did not declare.`;
+        return {
+          error: missingRequiredClientCapability({ [error.capability]: {} }),
+          alsoRecord: [denial('MISSING_CLIENT_CAPABILITY', reason)],
+          settling: [release(reason)],
         };
       }
       deps.onToolCrash(tool.name, error);

@@ -183,8 +183,9 @@ const inputRequiredCapabilities = fixture(
   "Conformance fixture: asks the user (elicitation) and the client's model (sampling), each only if the client declared it.",
   async (_args, context) => {
     const [user, model] = await Promise.all([
-      context.requestFromClient('elicitation/create', askForString('Your name, please?', 'name')),
-      context.requestFromClient('sampling/createMessage', askTheModel('Say hello in one word.')),
+      // Asks only what the request declared; an undeclared capability is simply not used.
+      context.requestFromClient('elicitation/create', askForString('Your name, please?', 'name'), { ifDeclared: true }),
+      context.requestFromClient('sampling/createMessage', askTheModel('Say hello in one word.'), { ifDeclared: true }),
     ]);
     return textResult(
       `${describeAnswer('User', user, describeElicitation)} ${describeAnswer('Model', model, sampledText)}`,

@@ -8,7 +8,7 @@ import {
   verifyRequestState,
 } from '../mrtr/request-state.js';
 import type { JsonRpcError } from '../outcome.js';
-import type { ClientAnswer, ClientRequestMethod, JsonObject } from './tool-definition.js';
+import type { ClientAnswer, ClientRequestMethod, ClientRequestOptions, JsonObject } from './tool-definition.js';
 
 /**
  * Multi round-trip requests (2026-07-28): a tool that needs the client (sampling, elicitation,
@@ -19,6 +19,16 @@ import type { ClientAnswer, ClientRequestMethod, JsonObject } from './tool-defin
  * arguments), so a client can neither alter them nor graft them onto another call; a state is
  * accepted once per process (its nonce), so a replayed round is refused.
  */
+
+/**
+ * Thrown out of a tool's run when it needs a capability the request did not declare: the call ends
+ * with MissingRequiredClientCapability (-32021) naming it.
+ */
+export class MissingClientCapability extends Error {
+  constructor(readonly capability: string) {
+    super(`missing client capability: ${capability}`);
+  }
+}
 
 /** Thrown out of a tool's run when it asks something the client has not answered yet. */
 export class InputRequired extends Error {
@@ -56,7 +66,7 @@ export interface Round {
   readonly requestFromClient: (
     method: ClientRequestMethod,
     params: JsonObject,
-    options?: { readonly key?: string },
+    options?: ClientRequestOptions,
   ) => Promise<ClientAnswer>;
   /** The `input_required` result for every question the run asked and could not be answered. */
   readonly inputRequired: (asked: InputRequired) => Record<string, unknown>;
@@ -133,7 +143,7 @@ export class MultiRoundCalls {
     const requestFromClient = async (
       method: ClientRequestMethod,
       requestParams: JsonObject,
-      options?: { readonly key?: string },
+      options?: ClientRequestOptions,
     ): Promise<ClientAnswer> => {
       asked++;
       const key = options?.key ?? `input-${asked}`;
@@ -141,6 +151,7 @@ export class MultiRoundCalls {
       if (answer !== undefined) return { ok: true, result: answer as JsonObject };
       const capability = CAPABILITY_OF[method];
       if (!isObject(request.clientCapabilities) || !isObject(request.clientCapabilities[capability])) {
+        if (options?.ifDeclared !== true) throw new MissingClientCapability(capability);
         return {
           ok: false,
           error: {

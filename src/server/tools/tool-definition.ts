@@ -27,6 +27,12 @@ export type ClientAnswer =
   | { readonly ok: true; readonly result: JsonObject }
   | { readonly ok: false; readonly error: { readonly code: number; readonly message: string } };
 
+export interface ClientRequestOptions {
+  readonly timeoutMs?: number;
+  readonly key?: string;
+  readonly ifDeclared?: boolean;
+}
+
 /** What a running tool may use: who called, when to stop, and how to talk back. */
 export interface ToolContext {
   readonly agent: string;
@@ -47,9 +53,11 @@ export interface ToolContext {
     params: JsonObject,
     /**
      * `key`: the name of the question in a 2026-07-28 multi round-trip (default `input-<n>`, the n-th
-     * question of the run); `timeoutMs`: how long a legacy client may take to answer.
+     * question of the run); `timeoutMs`: how long a legacy client may take to answer. A 2026-07-28
+     * request that did not declare the capability ends the call with -32021 (MCP's rule), unless
+     * `ifDeclared`: then the tool gets a refusal and goes on without the answer.
      */
-    options?: { readonly timeoutMs?: number; readonly key?: string },
+    options?: ClientRequestOptions,
   ) => Promise<ClientAnswer>;
 }
 
