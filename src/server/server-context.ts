@@ -120,6 +120,8 @@ export const createServerContext = async (options: ServerContextOptions): Promis
     if (E.isLeft(outcome)) logger.warn({ agent, reason: outcome.left.message }, 'timeout penalty not recorded');
   };
   const tasks = new TaskRunner(store, THIS_INSTANCE, logger);
+  // No configured secret yet: a key per process, so a round's state does not outlive a restart.
+  const multiRound = new MultiRoundCalls(requestStateKeyFrom(undefined));
 
   const handlers = new Map<string, Handler>(
     Object.entries({
@@ -131,8 +133,7 @@ export const createServerContext = async (options: ServerContextOptions): Promis
         hooks,
         reportSandboxEscape,
         onToolCrash: (tool, error) => logger.error({ err: error, tool }, 'tool threw'),
-        // No configured secret yet: a key per process, so a round's state does not outlive a restart.
-        multiRound: new MultiRoundCalls(requestStateKeyFrom(undefined)),
+        multiRound,
         tasks,
         penalizeTimeout: (scope, ttlMs) => penalizeTimeout(scope.agent, scope.correlationId, ttlMs, scope.metadata()),
       }),
@@ -148,7 +149,7 @@ export const createServerContext = async (options: ServerContextOptions): Promis
         metrics: async () => readModels.metrics(),
         providers: conformance ? [conformanceResources] : [],
       }),
-      ...promptsApi(config, conformance ? conformancePrompts : []),
+      ...promptsApi(config, conformance ? conformancePrompts : [], multiRound),
     }),
   );
 

@@ -96,12 +96,7 @@ const REVISION_2026: RequirementSet = {
     ['http-header-validation', 'pending'],
     ['http-custom-header-server-validation', 'pending'],
   ]),
-  knownFailures: new Map<string, string>([
-    [
-      'input-required-result-non-tool-request',
-      'prompts/get cannot answer input_required (a prompt cannot ask the client), so the prompt test_input_required_result_prompt is not offered',
-    ],
-  ]),
+  knownFailures: new Map<string, string>([]),
 };
 
 const REVISION_2025: RequirementSet = {

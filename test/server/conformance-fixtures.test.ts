@@ -116,6 +116,7 @@ describe('the conformance toolset enabled by the configuration', () => {
       'test_prompt_with_arguments',
       'test_prompt_with_embedded_resource',
       'test_prompt_with_image',
+      'test_input_required_result_prompt',
     ]);
     expect(prompts[0]?.arguments[0]).toEqual({
       name: 'task_type',

@@ -167,4 +167,23 @@ export const conformancePrompts: readonly PromptDefinition[] = [
     'Conformance fixture: a PNG image, then a text message.',
     [userSays(sampleImage), userText('Describe the image above.')],
   ),
+  {
+    name: 'test_input_required_result_prompt',
+    title: 'Prompt that asks first',
+    description: 'Conformance fixture: asks the user (elicitation) what context to use, then writes a message with it.',
+    arguments: [],
+    asks: {
+      key: 'user_context',
+      method: 'elicitation/create',
+      params: {
+        message: 'What context should the prompt use?',
+        requestedSchema: { type: 'object', properties: { context: { type: 'string' } }, required: ['context'] },
+      },
+    },
+    render: (_args, requester) => {
+      const content = requester.answer?.content as { context?: unknown } | undefined;
+      const context = typeof content?.context === 'string' ? content.context : 'none given';
+      return E.right([userText(`Work within this context: ${context}.`)]);
+    },
+  },
 ];

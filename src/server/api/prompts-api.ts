@@ -1,9 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { McpRequestParams } from '../../protocol/mcp-params.js';
+import { missingRequiredClientCapability } from '../../protocol/modern-errors.js';
 import type { AgentSettings, ApexConfig } from '../config.js';
 import { invalidParams } from '../errors.js';
-import type { Handler, Outcome } from '../outcome.js';
-import type { ContentBlock } from '../tools/tool-definition.js';
+import type { Handler, Outcome, RequestScope } from '../outcome.js';
+import { InputRequired, MissingClientCapability, type MultiRoundCalls } from '../tools/multi-round.js';
+import type { ClientRequestMethod, ContentBlock, JsonObject } from '../tools/tool-definition.js';
 import { AUDITOR_PERMISSION } from './resources-api.js';
 
 /** Kinds of task the `task` prompt suggests in completions; any other text is accepted too. */
@@ -38,6 +40,8 @@ export interface PromptMessage {
 export interface PromptRequester {
   readonly agent: string;
   readonly persona: AgentSettings | undefined;
+  /** The client's answer to the prompt's question (`asks`), when it has one and answered. */
+  readonly answer?: JsonObject;
 }
 
 export interface PromptDefinition {
@@ -45,6 +49,11 @@ export interface PromptDefinition {
   readonly title: string;
   readonly description: string;
   readonly arguments: readonly PromptArgument[];
+  /**
+   * A question for the client before the prompt can be rendered (e.g. an elicitation): a legacy
+   * client gets it as a server-to-client request, a 2026-07-28 client as an input_required round.
+   */
+  readonly asks?: { readonly key: string; readonly method: ClientRequestMethod; readonly params: JsonObject };
   /** The messages for these arguments (the required ones are present), or why this requester cannot have them. */
   readonly render: (
     args: Readonly<Record<string, string>>,
@@ -98,9 +107,41 @@ const taskPromptText = (persona: AgentSettings, args: Readonly<Record<string, st
  * prompts/list, prompts/get and completion/complete (for prompt and resource-template arguments).
  * `extraPrompts` (a toolset's fixtures) are offered after APEX's own.
  */
+/** The client's answer to a prompt's question, or the outcome that ends this request instead. */
+const askClient = async (
+  scope: RequestScope,
+  asks: NonNullable<PromptDefinition['asks']>,
+  multiRound: MultiRoundCalls,
+): Promise<{ readonly answer?: JsonObject } | { readonly outcome: Outcome }> => {
+  if (scope.era !== 'modern') {
+    const answer = await scope.requestFromClient(asks.method, asks.params);
+    return answer.ok ? { answer: answer.result } : {};
+  }
+  const opened = multiRound.open({
+    agent: scope.agent,
+    correlationId: scope.correlationId,
+    params: scope.params,
+    clientCapabilities: scope.clientCapabilities,
+    now: Date.now(),
+    method: 'prompts/get',
+  });
+  if (E.isLeft(opened)) return { outcome: { error: opened.left } };
+  try {
+    const answer = await opened.right.requestFromClient(asks.method, asks.params, { key: asks.key });
+    return answer.ok ? { answer: answer.result } : {};
+  } catch (error) {
+    if (error instanceof InputRequired) return { outcome: { result: opened.right.inputRequired(error) } };
+    if (error instanceof MissingClientCapability) {
+      return { outcome: { error: missingRequiredClientCapability({ [error.capability]: {} }) } };
+    }
+    throw error;
+  }
+};
+
 export const promptsApi = (
   config: ApexConfig,
   extraPrompts: readonly PromptDefinition[] = [],
+  multiRound?: MultiRoundCalls,
 ): Record<string, Handler> => {
   const prompts = [...PROMPTS, ...extraPrompts];
   const byName = new Map<string, PromptDefinition>();
@@ -136,7 +177,17 @@ export const promptsApi = (
           error: invalidParams(`missing required argument ${missing.name}`, `params.arguments.${missing.name}`),
         };
       }
-      const rendered = prompt.render(args, { agent: scope.agent, persona: config.agents.get(scope.agent) });
+      let answer: JsonObject | undefined;
+      if (prompt.asks !== undefined && multiRound !== undefined) {
+        const asked = await askClient(scope, prompt.asks, multiRound);
+        if ('outcome' in asked) return asked.outcome;
+        answer = asked.answer;
+      }
+      const rendered = prompt.render(args, {
+        agent: scope.agent,
+        persona: config.agents.get(scope.agent),
+        ...(answer === undefined ? {} : { answer }),
+      });
       if (E.isLeft(rendered)) return { error: invalidParams(rendered.left, 'params') };
       return { result: { description: prompt.description, messages: rendered.right } };
     },

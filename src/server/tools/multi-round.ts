@@ -75,6 +75,8 @@ export interface Round {
 }
 
 export interface RoundRequest {
+  /** The request a round belongs to: tools/call (the default) or prompts/get. */
+  readonly method?: 'tools/call' | 'prompts/get';
   readonly agent: string;
   readonly correlationId: string;
   readonly params: unknown;
@@ -94,14 +96,15 @@ export class MultiRoundCalls {
   /** Opens the round a tools/call request is: the first, or the next of a call whose state verifies. */
   open(request: RoundRequest): E.Either<JsonRpcError, Round> {
     const params = isObject(request.params) ? request.params : {};
-    const paramsDigest = requestParamsDigest('tools/call', params);
+    const method = request.method ?? 'tools/call';
+    const paramsDigest = requestParamsDigest(method, params);
     let continuation: Continuation = { call: request.correlationId, answers: {}, pending: [] };
     let number = 1;
     const provided: string[] = [];
     if (params.requestState !== undefined) {
       const verified = verifyRequestState(this.key, params.requestState, {
         agent: request.agent,
-        method: 'tools/call',
+        method,
         paramsDigest,
         now: request.now,
       });
@@ -172,7 +175,7 @@ export class MultiRoundCalls {
         inputRequests: Object.fromEntries(questions.map((question) => [question.key, question.request])),
         requestState: signRequestState(this.key, {
           agent: request.agent,
-          method: 'tools/call',
+          method,
           paramsDigest,
           correlationId: continuation.call,
           round: number,
