@@ -73,7 +73,7 @@ export const serveHttp = async (options: ServeHttpOptions): Promise<void> => {
     'listening',
   );
 
-  const recovery = recoverInBackground(context);
+  const recovery = recoverInBackground(context, server.recoverSession);
   const signal = await waitForSignal();
   logger.info({ signal }, 'shutting down: finishing in-flight requests');
   await server.stop(`signal ${signal}`);

@@ -130,7 +130,14 @@ export const STOPPED_PROCESS_REASON = 'the server process running the session st
  * HttpSession.adopt, which this uses). Sessions of live processes, and of processes on other
  * hosts, are left alone. Returns how many sessions were recovered.
  */
-export const recoverStoppedSessions = async (context: ServerContext): Promise<number> => {
+export const recoverStoppedSessions = async (
+  context: ServerContext,
+  /**
+   * How this process takes over an HTTP session: when it serves HTTP, through its endpoint, so a
+   * client coming back at the same moment shares the one take-over (never two); otherwise alone.
+   */
+  adoptHttpSession?: (sessionId: string, agent: string) => Promise<unknown>,
+): Promise<number> => {
   let recovered = 0;
   const stopped = await findStopped(context.store, context.instance);
   for (const task of stopped.tasks) {
@@ -151,7 +158,9 @@ export const recoverStoppedSessions = async (context: ServerContext): Promise<nu
     try {
       const release = (correlationIds: readonly string[]) =>
         releaseCutOffReservations(context.accounts, session.agent, correlationIds).then(() => undefined);
-      if (session.transport === 'http') {
+      if (session.transport === 'http' && adoptHttpSession !== undefined) {
+        await adoptHttpSession(session.sessionId, session.agent);
+      } else if (session.transport === 'http') {
         const adopted = await HttpSession.adopt(context, session.sessionId, session.agent, 60_000, release);
         adopted.forget();
       } else {
@@ -178,8 +187,11 @@ export const recoverStoppedSessions = async (context: ServerContext): Promise<nu
  * Runs the start-up recovery beside serving: a large log takes a while to scan, and nothing waits
  * for it but shutdown (which must not close the store under it). Never rejects.
  */
-export const recoverInBackground = (context: ServerContext): Promise<void> =>
-  recoverStoppedSessions(context).then(
+export const recoverInBackground = (
+  context: ServerContext,
+  adoptHttpSession?: (sessionId: string, agent: string) => Promise<unknown>,
+): Promise<void> =>
+  recoverStoppedSessions(context, adoptHttpSession).then(
     (recovered) => {
       if (recovered > 0)
         context.logger.info({ sessions: recovered }, 'recovered sessions left open by stopped processes');

@@ -30,6 +30,8 @@ export interface RunningHttpServer {
   readonly address: ListenAddress;
   /** Refuses new sessions, lets in-flight requests finish (up to the grace period), ends every session, closes. */
   readonly stop: (reason: string) => Promise<void>;
+  /** Takes over the session of a stopped process (start-up recovery), as a returning client would. */
+  readonly recoverSession: (sessionId: string, agent: string) => Promise<unknown>;
 }
 
 /** A setting that makes serving over HTTP unsafe or useless: the server refuses to start. */
@@ -209,5 +211,10 @@ export const startHttpServer = async (options: HttpServerOptions): Promise<Runni
     })();
     return stopping;
   };
-  return { url: urlOf(bound, MCP_PATH), address: bound, stop };
+  return {
+    url: urlOf(bound, MCP_PATH),
+    address: bound,
+    stop,
+    recoverSession: (sessionId, agent) => endpoint.recoverSession(sessionId, agent),
+  };
 };

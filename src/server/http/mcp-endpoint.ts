@@ -421,6 +421,11 @@ export class McpEndpoint {
    * ran it has stopped (a restart), it is taken over (see HttpSession.adopt). Sessions of a live
    * process, ended ones and unknown ids stay unknown. One take-over per id at a time.
    */
+  /** Start-up recovery: takes over a stopped process's session, sharing the one take-over with its client. */
+  recoverSession(id: string, agent: string): Promise<HttpSession | undefined> {
+    return this.sessions.get(id) !== undefined ? Promise.resolve(this.sessions.get(id)) : this.adoptStopped(id, agent);
+  }
+
   private adoptStopped(id: string, agent: string): Promise<HttpSession | undefined> {
     if (this.draining || !isValidId(id)) return Promise.resolve(undefined);
     let adopting = this.adopting.get(id);
