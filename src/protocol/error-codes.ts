@@ -16,6 +16,8 @@ export const JSON_RPC_ERROR_CODES = {
 export const MCP_ERROR_CODES = {
   /** resources/read on an unknown URI, revisions up to 2025-11-25 (2026-07-28 answers -32602 with `data.uri`). */
   RESOURCE_NOT_FOUND: -32002,
+  /** 2026-07-28 over HTTP: a standard or Mcp-Param header disagrees with the body, or is missing. */
+  HEADER_MISMATCH: -32020,
   /** 2026-07-28: the request needs a client capability its `_meta` did not declare. */
   MISSING_REQUIRED_CLIENT_CAPABILITY: -32021,
   /** 2026-07-28: the request's protocol version is unknown or unsupported. */

@@ -126,6 +126,8 @@ export const decodeModernEnvelope = (params: unknown): E.Either<JsonRpcError, Mo
   return pipe(decodeParams(ModernRequestParams, params), E.map(toEnvelope));
 };
 
-/** Whether this request declared the tasks extension (tasks are opted into per request). */
-export const declaresTasksExtension = (envelope: ModernEnvelope): boolean =>
-  envelope.clientCapabilities.extensions?.[TASKS_EXTENSION_ID] !== undefined;
+/** Whether a request's own capabilities declare the tasks extension (it is opted into per request). */
+export const declaresTasksExtension = (clientCapabilities: unknown): boolean => {
+  const extensions = (clientCapabilities as { extensions?: unknown } | undefined)?.extensions;
+  return typeof extensions === 'object' && extensions !== null && Object.hasOwn(extensions, TASKS_EXTENSION_ID);
+};

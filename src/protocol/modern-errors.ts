@@ -8,7 +8,7 @@ import type { JsonRpcError } from './json-rpc.js';
  */
 
 /** 2026-07-28: an HTTP header disagrees with the body, is missing, or is badly encoded. */
-export const HEADER_MISMATCH_CODE = -32020;
+export const HEADER_MISMATCH_CODE = MCP_ERROR_CODES.HEADER_MISMATCH;
 
 // Client-supplied text echoed in a message is cut to this many characters.
 const MAX_ECHOED_TEXT_LENGTH = 200;

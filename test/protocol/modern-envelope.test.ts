@@ -138,9 +138,11 @@ describe('claimsModernEra', () => {
 describe('declaresTasksExtension', () => {
   it('is true only when this request lists the extension', () => {
     const withCaps = (caps: Record<string, unknown>) => decoded(withMeta({ [PV]: '2026-07-28', [CAPS]: caps }));
-    expect(declaresTasksExtension(withCaps({ extensions: { [TASKS_EXTENSION_ID]: {} } }))).toBe(true);
-    expect(declaresTasksExtension(withCaps({ extensions: { 'other/ext': {} } }))).toBe(false);
-    expect(declaresTasksExtension(withCaps({ tasks: {} }))).toBe(false);
-    expect(declaresTasksExtension(withCaps({}))).toBe(false);
+    expect(declaresTasksExtension(withCaps({ extensions: { [TASKS_EXTENSION_ID]: {} } }).clientCapabilities)).toBe(
+      true,
+    );
+    expect(declaresTasksExtension(withCaps({ extensions: { 'other/ext': {} } }).clientCapabilities)).toBe(false);
+    expect(declaresTasksExtension(withCaps({ tasks: {} }).clientCapabilities)).toBe(false);
+    expect(declaresTasksExtension(withCaps({}).clientCapabilities)).toBe(false);
   });
 });

@@ -29,6 +29,40 @@ export const CONFORMANCE_CONFIG = {
 /** The agent `--agent` makes tokenless requests act as (accepted on a loopback address only). */
 export const CONFORMANCE_AGENT = 'conformance';
 
+/** The scored server scenarios of revision 2025-11-25, as both suite versions (0.1.16, 0.2.0-alpha.12) name them. */
+export const SERVER_SCENARIOS_2025_11_25 = [
+  'server-initialize',
+  'logging-set-level',
+  'ping',
+  'completion-complete',
+  'tools-list',
+  'tools-call-simple-text',
+  'tools-call-image',
+  'tools-call-audio',
+  'tools-call-embedded-resource',
+  'tools-call-mixed-content',
+  'tools-call-with-logging',
+  'tools-call-error',
+  'tools-call-with-progress',
+  'tools-call-sampling',
+  'tools-call-elicitation',
+  'elicitation-sep1034-defaults',
+  'server-sse-multiple-streams',
+  'elicitation-sep1330-enums',
+  'resources-list',
+  'resources-read-text',
+  'resources-read-binary',
+  'resources-templates-read',
+  'resources-subscribe',
+  'resources-unsubscribe',
+  'prompts-list',
+  'prompts-get-simple',
+  'prompts-get-with-args',
+  'prompts-get-embedded-resource',
+  'prompts-get-with-image',
+  'dns-rebinding-protection',
+] as const;
+
 export interface Check {
   readonly id: string;
   readonly status: string;

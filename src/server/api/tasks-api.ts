@@ -1,16 +1,10 @@
 import type { TaskRecord } from '../../domain/task/decider.js';
 import { taskView } from '../../domain/task/view.js';
-import { TASKS_EXTENSION_ID } from '../../protocol/modern-envelope.js';
+import { declaresTasksExtension, TASKS_EXTENSION_ID } from '../../protocol/modern-envelope.js';
 import { missingRequiredClientCapability } from '../../protocol/modern-errors.js';
 import { invalidParams, methodNotFound } from '../errors.js';
 import type { Handler, Outcome, RequestScope } from '../outcome.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
-
-/** Whether the request's own capabilities declare the tasks extension (it is opted into per request). */
-export const declaresTasks = (clientCapabilities: unknown): boolean => {
-  const extensions = (clientCapabilities as { extensions?: unknown } | undefined)?.extensions;
-  return typeof extensions === 'object' && extensions !== null && Object.hasOwn(extensions, TASKS_EXTENSION_ID);
-};
 
 /**
  * tasks/get, tasks/update and tasks/cancel (MCP 2026-07-28 tasks extension), answered from the
@@ -20,7 +14,7 @@ export const declaresTasks = (clientCapabilities: unknown): boolean => {
 export const tasksApi = (tasks: TaskRunner): Record<string, Handler> => {
   const withTask = async (scope: RequestScope, act: (task: TaskRecord) => Promise<Outcome>): Promise<Outcome> => {
     if (scope.era !== 'modern') return { error: methodNotFound(scope.method) };
-    if (!declaresTasks(scope.clientCapabilities)) {
+    if (!declaresTasksExtension(scope.clientCapabilities)) {
       return { error: missingRequiredClientCapability({ extensions: { [TASKS_EXTENSION_ID]: {} } }) };
     }
     const taskId = (scope.params as { taskId?: unknown } | undefined)?.taskId;

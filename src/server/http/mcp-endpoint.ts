@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
 import * as E from 'fp-ts/lib/Either.js';
 import type { RateLimitKind } from '../../domain/access/events.js';
+import type { RequestId } from '../../domain/event-definition.js';
 import { modernHttpStatus } from '../../protocol/modern-errors.js';
 import { classifyModernHttpRequest } from '../../protocol/modern-headers.js';
 import { SUPPORTED_MODERN_PROTOCOL_VERSIONS, SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/protocol-version.js';
@@ -201,6 +202,16 @@ export class McpEndpoint {
     }
   }
 
+  /** While shutting down, a request that would start new work is answered 503 with Retry-After. */
+  private refusedWhileDraining(response: ServerResponse, id: RequestId): boolean {
+    if (!this.draining) return false;
+    sendRpcError(response, 503, httpRefusal('Service Unavailable: the server is shutting down; retry shortly'), {
+      id,
+      headers: { 'Retry-After': DRAINING_RETRY_AFTER_S },
+    });
+    return true;
+  }
+
   /**
    * Takes a concurrent-call slot for a request outside a session (a new session's initialize, a
    * stateless request), or refuses it (429, recorded) when either limit is reached.
@@ -240,13 +251,7 @@ export class McpEndpoint {
       response.writeHead(202).end();
       return;
     }
-    if (this.draining) {
-      sendRpcError(response, 503, httpRefusal('Service Unavailable: the server is shutting down; retry shortly'), {
-        id: message.id,
-        headers: { 'Retry-After': DRAINING_RETRY_AFTER_S },
-      });
-      return;
-    }
+    if (this.refusedWhileDraining(response, message.id)) return;
     const call = await this.startCall(response, agent, facts, admission, message.method);
     if (call === undefined) return;
     try {
@@ -283,13 +288,7 @@ export class McpEndpoint {
       );
       return;
     }
-    if (this.draining) {
-      sendRpcError(response, 503, httpRefusal('Service Unavailable: the server is shutting down; retry shortly'), {
-        id: message.id,
-        headers: { 'Retry-After': DRAINING_RETRY_AFTER_S },
-      });
-      return;
-    }
+    if (this.refusedWhileDraining(response, message.id)) return;
     // Each open session holds a connection and a session stream in memory: their number is capped too.
     const sessionAdmission = this.options.rateLimits.admitSession(agent, this.sessions.countOf(agent));
     if (admission.admitted && !sessionAdmission.admitted) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
 import type { Logger } from 'pino';
-import { type ToolPrice, toolCallCost } from '../../domain/money.js';
+import { toolCallCost } from '../../domain/money.js';
 import type { TaskCommand } from '../../domain/task/commands.js';
 import { isTerminalStatus, type TaskRecord, type TaskState, taskDecider } from '../../domain/task/decider.js';
 import type { TaskEvent } from '../../domain/task/events.js';
@@ -169,7 +169,7 @@ export class TaskRunner {
     try {
       // The work done is charged however the task ends: completed, cancelled or timed out.
       await account.execute(
-        { type: 'ChargeToolCall', data: { reservationId, amount: cost(tool.price, durationMs), durationMs } },
+        { type: 'ChargeToolCall', data: { reservationId, amount: toolCallCost(tool.price, durationMs), durationMs } },
         metadata,
       );
       const ending = controller.signal.aborted ? (controller.signal.reason as Ending) : undefined;
@@ -194,5 +194,3 @@ export class TaskRunner {
     }
   }
 }
-
-const cost = (price: ToolPrice, durationMs: number) => toolCallCost(price, durationMs);

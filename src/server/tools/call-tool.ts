@@ -5,10 +5,10 @@ import { type ToolPrice, toolCallCost } from '../../domain/money.js';
 import type { SessionCommand } from '../../domain/session/commands.js';
 import { redactParams } from '../../domain/session/redact.js';
 import { taskSummary } from '../../domain/task/view.js';
+import { declaresTasksExtension } from '../../protocol/modern-envelope.js';
 import { missingRequiredClientCapability } from '../../protocol/modern-errors.js';
 import type { Abandonment } from '../active-requests.js';
 import type { AgentAccount, AgentAccounts } from '../agent-accounts.js';
-import { declaresTasks } from '../api/tasks-api.js';
 import type { ApexConfig } from '../config.js';
 import { type ApexConditionName, apexError, invalidParams } from '../errors.js';
 import { ABANDONED, type Outcome, type RequestScope } from '../outcome.js';
@@ -165,7 +165,7 @@ export const createCallTool =
       return deny(preTool.condition, preTool.message, [released]);
     }
 
-    if (scope.era === 'modern' && tool.runsAsTask === true && declaresTasks(scope.clientCapabilities)) {
+    if (scope.era === 'modern' && tool.runsAsTask === true && declaresTasksExtension(scope.clientCapabilities)) {
       // Answered at once with a task, durable first; the tool runs on and settles its reservation itself.
       if (!scope.active.tryClaim()) {
         await release('request ended before the tool ran');
