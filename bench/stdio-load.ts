@@ -54,7 +54,7 @@ const HANDSHAKE_TIMEOUT_MS = 60_000;
 const STALL_MS = 30_000;
 const EXIT_TIMEOUT_MS = 30_000;
 
-const usage = `usage: npx tsx bench/stdio-load.ts [--seconds N] [--warmup N] [--inflight 1,64] [--servers sdk,apex] [--era E] [--rounds N] [--durability D] [--apex-dir DIR] [--cpu-prof DIR] [--keep]
+const usage = `usage: npx tsx bench/stdio-load.ts [--seconds N] [--warmup N] [--inflight 1,64] [--servers sdk,apex] [--era E] [--rounds N] [--durability D] [--writer W] [--apex-dir DIR] [--cpu-prof DIR] [--keep]
   --seconds N      measured window per measurement, seconds (default 5)
   --warmup N       warm-up before each window, seconds (default 1)
   --inflight LIST  requests kept in flight, comma-separated (default 1,64)
@@ -68,6 +68,7 @@ const usage = `usage: npx tsx bench/stdio-load.ts [--seconds N] [--warmup N] [--
   --cpu-prof DIR   run the APEX child with node --cpu-prof, profiles written to DIR
                    (summarise with: npx tsx bench/support/cpuprofile-summary.ts DIR/<file>.cpuprofile)
   --durability D   APEX's SQLite durability: durable (default, fsync before every acknowledgement) or normal
+  --writer W       APEX's SQLite writer: thread (APEX's default: commits on a writer thread) or inline (on the main thread)
   --apex-dir DIR   run APEX from another copy of the repository (default: this one), e.g. a committed revision
   --keep           keep the temporary directories (APEX config and SQLite file) and print where they are`;
 
@@ -89,6 +90,7 @@ const parseOptions = () => {
       'cpu-prof': { type: 'string' },
       keep: { type: 'boolean', default: false },
       durability: { type: 'string', default: 'durable' },
+      writer: { type: 'string' },
       'apex-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -112,6 +114,7 @@ const parseOptions = () => {
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
     keep: values.keep,
     durability: values.durability,
+    writer: values.writer,
     apexRoot: values['apex-dir'] === undefined ? ROOT : resolve(values['apex-dir']),
   };
 };
@@ -171,7 +174,7 @@ const measure = async (kind: ServerKind, era: Era, inflight: number, options: Op
       '--agent',
       BENCH_AGENT,
       '--store',
-      `sqlite:${dbPath}?durability=${options.durability}`,
+      `sqlite:${dbPath}?durability=${options.durability}${options.writer === undefined ? '' : `&writer=${options.writer}`}`,
     ];
   }
   const spawnedNs = process.hrtime.bigint();

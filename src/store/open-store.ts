@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventStore } from './event-store.js';
-import type { Durability } from './sqlite/index.js';
+import type { Durability, StoreWriter } from './sqlite/index.js';
 import { openSqliteStore } from './sqlite/index.js';
 
 export const DEFAULT_STORE_URL = 'sqlite:./apex-data/events.db';
@@ -11,12 +11,14 @@ export class InvalidStoreUrl extends Error {
 }
 
 export type StoreLocation =
-  | { readonly engine: 'sqlite'; readonly path: string; readonly durability: Durability }
+  | { readonly engine: 'sqlite'; readonly path: string; readonly durability: Durability; readonly writer: StoreWriter }
   | { readonly engine: 'eventstoredb'; readonly connectionString: string };
 
 /**
- * `sqlite:PATH[?durability=durable|normal]`, `sqlite::memory:`, or an EventStoreDB / KurrentDB
- * connection string. `durable` (default) survives power loss; `normal` survives a process crash.
+ * `sqlite:PATH[?durability=durable|normal&writer=thread|inline]`, `sqlite::memory:`, or an
+ * EventStoreDB / KurrentDB connection string. `durable` (default) survives power loss; `normal`
+ * survives a process crash. `writer=thread` (default) commits on a writer thread of its own;
+ * `inline` on the main thread (one thread fewer, less throughput under load).
  */
 export const parseStoreUrl = (url: string): StoreLocation => {
   if (url.startsWith('sqlite:')) {
@@ -24,11 +26,16 @@ export const parseStoreUrl = (url: string): StoreLocation => {
     if (path === '') {
       throw new InvalidStoreUrl('sqlite: needs a path, e.g. sqlite:./apex-data/events.db or sqlite::memory:');
     }
-    const durability = new URLSearchParams(query ?? '').get('durability') ?? 'durable';
+    const settings = new URLSearchParams(query ?? '');
+    const durability = settings.get('durability') ?? 'durable';
     if (durability !== 'durable' && durability !== 'normal') {
       throw new InvalidStoreUrl(`durability=${durability} is unknown: use durable (the default) or normal`);
     }
-    return { engine: 'sqlite', path, durability };
+    const writer = settings.get('writer') ?? 'thread';
+    if (writer !== 'thread' && writer !== 'inline') {
+      throw new InvalidStoreUrl(`writer=${writer} is unknown: use thread (the default) or inline`);
+    }
+    return { engine: 'sqlite', path, durability, writer };
   }
   if (/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//.test(url)) {
     return { engine: 'eventstoredb', connectionString: url };
@@ -43,7 +50,7 @@ export const openStore = async (url: string): Promise<EventStore> => {
   const location = parseStoreUrl(url);
   if (location.engine === 'sqlite') {
     if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
-    return openSqliteStore({ path: location.path, durability: location.durability });
+    return openSqliteStore({ path: location.path, durability: location.durability, writer: location.writer });
   }
   // Loaded only when asked for, so the embedded default does not pay for the gRPC client.
   const { openEventStoreDbStore } = await import('./eventstoredb/index.js');

@@ -21,7 +21,13 @@ import { describeEventStoreContract } from './contract.js';
 
 const temp = useTempDir('sqlite-store');
 
+// A file's commits run on the store's writer thread by default; 'inline' keeps them on this thread.
 describeEventStoreContract('sqlite file', () => openSqliteStore({ path: temp.file() }), { startsEmpty: true });
+describeEventStoreContract(
+  'sqlite file, inline writer',
+  () => openSqliteStore({ path: temp.file(), writer: 'inline' }),
+  { startsEmpty: true },
+);
 describeEventStoreContract('sqlite :memory:', () => openSqliteStore({ path: ':memory:' }), { startsEmpty: true });
 // Tiny pages put page boundaries inside every read and make catch-up span many turns.
 describeEventStoreContract(

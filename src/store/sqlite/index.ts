@@ -6,6 +6,7 @@ export { UnreadableStoredEvent } from './row-to-event.js';
 export type { Durability } from './schema.js';
 export { DEFAULT_BUSY_TIMEOUT_MS, SCHEMA_VERSION, UnsupportedSchemaVersion } from './schema.js';
 export type { SqliteStoreOptions } from './sqlite-event-store.js';
-export { DEFAULT_READ_PAGE_SIZE, EventStoreClosed, openSqliteStore } from './sqlite-event-store.js';
+export { DEFAULT_READ_PAGE_SIZE, EventStoreClosed, openSqliteStore, type StoreWriter } from './sqlite-event-store.js';
+export { StoreWriterStopped } from './thread-committer.js';
 export { InvalidAppend } from './validate-append.js';
 export { ConflictingEventIds } from './write-batch.js';

@@ -20,7 +20,8 @@ import type { Durability } from './schema.js';
 import { configureConnection, DEFAULT_BUSY_TIMEOUT_MS, migrate } from './schema.js';
 import type { EventRow, Statements } from './statements.js';
 import { prepareStatements } from './statements.js';
-import { prepareAppend } from './validate-append.js';
+import { ThreadCommitter } from './thread-committer.js';
+import { type PreparedAppend, prepareAppend } from './validate-append.js';
 import { WalSync } from './wal-sync.js';
 
 /** Rows per read; reads page through the table and never hold more than this in memory. */
@@ -41,6 +42,20 @@ export interface SqliteStoreOptions {
   readonly livePollIntervalMs?: number;
   /** Called after each group commit, e.g. for metrics. Must not throw. */
   readonly onBatchCommitted?: (batch: BatchCommitted) => void;
+  /**
+   * Where commits run. 'thread' (the default for a file): a writer thread of their own hashes,
+   * inserts, commits and waits for the disk, so the caller's thread only serializes events.
+   * 'inline': on the caller's thread (always so for ':memory:', which one connection owns).
+   */
+  readonly writer?: StoreWriter;
+}
+
+export type StoreWriter = 'thread' | 'inline';
+
+/** The committer's face the store uses, whichever thread commits. */
+interface Committer {
+  enqueue(append: PreparedAppend): Promise<Either<AppendError, AppendResult>>;
+  close(): Promise<void>;
 }
 
 export class EventStoreClosed extends Error {
@@ -73,6 +88,28 @@ const countLimit = (maxCount: number | undefined): number => {
 
 const isInMemory = (path: string): boolean => path === ':memory:' || path === '' || path.startsWith('file::memory:');
 
+/** Commits on this thread; with a WalSync, each commit is acknowledged after an fdatasync off the event loop. */
+const inlineCommitter = (
+  db: Database.Database,
+  statements: Statements,
+  afterCommit: (batch: BatchCommitted) => void,
+  walSync: WalSync | undefined,
+): Committer => {
+  const committer = new GroupCommitter(
+    db,
+    statements,
+    afterCommit,
+    walSync === undefined ? undefined : () => walSync.sync(),
+  );
+  return {
+    enqueue: (append) => committer.enqueue(append),
+    close: async () => {
+      committer.drain();
+      await walSync?.close();
+    },
+  };
+};
+
 /** Opens (creating if needed) an event store in one SQLite file that several processes may share. */
 export const openSqliteStore = (options: SqliteStoreOptions): EventStore => {
   const pageSize = options.readPageSize ?? DEFAULT_READ_PAGE_SIZE;
@@ -93,16 +130,17 @@ export const openSqliteStore = (options: SqliteStoreOptions): EventStore => {
     statements.readAllAfter.all(after, limit).map(rowToEvent);
   const liveFeed = new LiveFeed(readEventsAfter, pageSize, options.livePollIntervalMs ?? DEFAULT_LIVE_POLL_INTERVAL_MS);
   const durable = (options.durability ?? 'durable') === 'durable' && !isInMemory(options.path);
-  const walSync = durable ? new WalSync(`${options.path}-wal`) : undefined;
-  const committer = new GroupCommitter(
-    db,
-    statements,
-    (batch) => {
-      liveFeed.wake();
-      options.onBatchCommitted?.(batch);
-    },
-    walSync === undefined ? undefined : () => walSync.sync(),
-  );
+  const afterCommit = (batch: BatchCommitted): void => {
+    liveFeed.wake();
+    options.onBatchCommitted?.(batch);
+  };
+  const committer: Committer =
+    (options.writer ?? 'thread') === 'thread' && !isInMemory(options.path)
+      ? new ThreadCommitter(
+          { path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, durable },
+          afterCommit,
+        )
+      : inlineCommitter(db, statements, afterCommit, durable ? new WalSync(`${options.path}-wal`) : undefined);
   let closed = false;
   const ensureOpen = (): void => {
     if (closed) throw new EventStoreClosed('the event store is closed');
@@ -181,8 +219,7 @@ export const openSqliteStore = (options: SqliteStoreOptions): EventStore => {
     async close(): Promise<void> {
       if (closed) return;
       try {
-        committer.drain();
-        await walSync?.close();
+        await committer.close();
       } finally {
         closed = true;
         liveFeed.close();

@@ -3,7 +3,7 @@ import { left, right } from 'fp-ts/lib/Either.js';
 import type { AppendError, AppendResult, ExpectedRevision } from '../event-store.js';
 import { GENESIS_HASH, wrongExpectedVersion } from '../event-store.js';
 import { eventHash } from '../hash-chain.js';
-import type { Statements, StoredEventLocation } from './statements.js';
+import type { Statements, StoredEventLocation, StreamHeadRow } from './statements.js';
 import type { PreparedAppend } from './validate-append.js';
 
 /** Some, not all, of an append's event ids are already stored (or stored elsewhere): a caller bug. */
@@ -61,15 +61,24 @@ const replayOfStoredAppend = (statements: Statements, append: PreparedAppend): A
   return { settled: 'value', value: right({ nextExpectedRevision: last.revision, position: last.position }) };
 };
 
+/** Stream heads as the open transaction sees them: read once per stream, kept current by its appends. */
+type BatchHeads = Map<string, StreamHeadRow | undefined>;
+
 /**
- * Writes one append inside the batch's open transaction. The stream head is read from the table,
- * which already holds the writes of earlier appends in the same batch.
+ * Writes one append inside the batch's open transaction. The stream head comes from the table the
+ * first time a batch touches the stream, then from `heads`, which holds the writes of earlier
+ * appends in the same batch (the `streams` row is written once per stream, at the end of the batch).
  */
-const writeAppend = (statements: Statements, append: PreparedAppend): AppendOutcome => {
+const writeAppend = (statements: Statements, heads: BatchHeads, append: PreparedAppend): AppendOutcome => {
   const replay = replayOfStoredAppend(statements, append);
   if (replay !== undefined) return replay;
 
-  const head = statements.streamHead.get(append.stream);
+  let head: StreamHeadRow | undefined;
+  if (heads.has(append.stream)) head = heads.get(append.stream);
+  else {
+    head = statements.streamHead.get(append.stream);
+    heads.set(append.stream, head);
+  }
   const actual = head === undefined ? 'no_stream' : head.revision;
   if (!expectationHolds(append.expected, actual)) {
     return { settled: 'value', value: left(wrongExpectedVersion(append.stream, append.expected, actual)) };
@@ -104,10 +113,24 @@ const writeAppend = (statements: Statements, append: PreparedAppend): AppendOutc
     revision += 1n;
   }
   const lastRevision = revision - 1n;
-  statements.upsertStreamHead.run(append.stream, lastRevision, prevHash);
+  heads.set(append.stream, { revision: lastRevision, hash: prevHash });
   return { settled: 'value', value: right({ nextExpectedRevision: lastRevision, position }) };
 };
 
 /** Writes every append of a batch; call inside one transaction. Outcomes are in request order. */
-export const writeBatch = (statements: Statements, appends: readonly PreparedAppend[]): AppendOutcome[] =>
-  appends.map((append) => writeAppend(statements, append));
+export const writeBatch = (statements: Statements, appends: readonly PreparedAppend[]): AppendOutcome[] => {
+  const heads: BatchHeads = new Map();
+  const written = new Set<string>();
+  const outcomes = appends.map((append) => {
+    const outcome = writeAppend(statements, heads, append);
+    if (outcome.settled === 'value' && outcome.value._tag === 'Right' && heads.get(append.stream) !== undefined) {
+      written.add(append.stream);
+    }
+    return outcome;
+  });
+  for (const stream of written) {
+    const head = heads.get(stream)!;
+    statements.upsertStreamHead.run(stream, head.revision, head.hash);
+  }
+  return outcomes;
+};
