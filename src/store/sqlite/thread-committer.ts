@@ -13,6 +13,7 @@ import {
   type FromWriter,
   flattenBatch,
   type ToWriter,
+  unflattenOutcomes,
   type WriterOptions,
 } from './writer-protocol.js';
 
@@ -181,12 +182,13 @@ export class ThreadCommitter {
         if (appends === undefined) return;
         this.inFlight.delete(message.batch);
         let events = 0;
+        const outcomes = message.kind === 'committed' ? unflattenOutcomes(message.outcomes) : [];
         appends.forEach((pending, index) => {
           if (message.kind === 'failed') {
             pending.reject(rebuildError(message.error));
             return;
           }
-          const outcome = message.outcomes[index]!;
+          const outcome = outcomes[index]!;
           if (outcome.settled === 'rejected') {
             pending.reject(rebuildError(outcome.error));
             return;

@@ -1,6 +1,7 @@
-import type { Either } from 'fp-ts/lib/Either.js';
-import type { AppendError, AppendResult } from '../event-store.js';
+import { type Either, left, right } from 'fp-ts/lib/Either.js';
+import { type AppendError, type AppendResult, type ExpectedRevision, wrongExpectedVersion } from '../event-store.js';
 import type { PreparedAppend, PreparedEvent } from './validate-append.js';
+import type { AppendOutcome } from './write-batch.js';
 
 /**
  * Messages between the store (main thread) and its writer thread (writer-thread.ts). Both sides are
@@ -77,16 +78,68 @@ export interface CarriedError {
   readonly code?: string;
 }
 
-/** What one append came to, as the writer reports it. */
-export type CarriedOutcome =
+/**
+ * What the appends of a batch came to, flattened like FlatBatch, in request order. Per append, a tag
+ * and its fields: 0 (written or replayed) nextExpectedRevision, position; 1 (WrongExpectedVersion)
+ * stream, expected, actual; 2 (that append alone rejected) error name, message, code ('' for none).
+ */
+export type FlatOutcomes = (string | number | bigint)[];
+
+export const flattenOutcomes = (outcomes: readonly AppendOutcome[]): FlatOutcomes => {
+  const flat: FlatOutcomes = [];
+  for (const outcome of outcomes) {
+    if (outcome.settled === 'rejected') {
+      const carried = carryError(outcome.error);
+      flat.push(2, carried.name, carried.message, carried.code ?? '');
+    } else if (outcome.value._tag === 'Right') {
+      flat.push(0, outcome.value.right.nextExpectedRevision, outcome.value.right.position);
+    } else {
+      const { stream, expected, actual } = outcome.value.left;
+      flat.push(1, stream, expected, actual);
+    }
+  }
+  return flat;
+};
+
+/** The outcomes of a FlatOutcomes, errors as CarriedError (rebuilt by the receiver). */
+export const unflattenOutcomes = (
+  flat: FlatOutcomes,
+): (
   | { readonly settled: 'value'; readonly value: Either<AppendError, AppendResult> }
-  | { readonly settled: 'rejected'; readonly error: CarriedError };
+  | { readonly settled: 'rejected'; readonly error: CarriedError }
+)[] => {
+  const outcomes: ReturnType<typeof unflattenOutcomes> = [];
+  let at = 0;
+  while (at < flat.length) {
+    const tag = flat[at];
+    if (tag === 0) {
+      outcomes.push({
+        settled: 'value',
+        value: right({ nextExpectedRevision: flat[at + 1] as bigint, position: flat[at + 2] as bigint }),
+      });
+      at += 3;
+    } else if (tag === 1) {
+      const expected = flat[at + 2] as ExpectedRevision;
+      const actual = flat[at + 3] as bigint | 'no_stream';
+      outcomes.push({ settled: 'value', value: left(wrongExpectedVersion(flat[at + 1] as string, expected, actual)) });
+      at += 4;
+    } else {
+      const code = flat[at + 3] as string;
+      outcomes.push({
+        settled: 'rejected',
+        error: { name: flat[at + 1] as string, message: flat[at + 2] as string, ...(code === '' ? {} : { code }) },
+      });
+      at += 4;
+    }
+  }
+  return outcomes;
+};
 
 /** Writer → main. */
 export type FromWriter =
   | { readonly kind: 'ready' }
   /** The batch committed (and, when durable, is on stable storage); outcomes in request order. */
-  | { readonly kind: 'committed'; readonly batch: number; readonly outcomes: readonly CarriedOutcome[] }
+  | { readonly kind: 'committed'; readonly batch: number; readonly outcomes: FlatOutcomes }
   /** The whole transaction failed: every append of the batch rejects with this error. */
   | { readonly kind: 'failed'; readonly batch: number; readonly error: CarriedError }
   /** Opening the connection failed: the store cannot write. */

@@ -6,9 +6,10 @@ import type { PreparedAppend } from './validate-append.js';
 import { WalSync } from './wal-sync.js';
 import { writeBatch } from './write-batch.js';
 import {
-  type CarriedOutcome,
   carryError,
+  type FlatOutcomes,
   type FromWriter,
+  flattenOutcomes,
   type ToWriter,
   unflattenBatch,
   type WriterOptions,
@@ -66,13 +67,9 @@ port.on('message', (message: ToWriter) => {
     void close(writer);
     return;
   }
-  let outcomes: CarriedOutcome[];
+  let outcomes: FlatOutcomes;
   try {
-    outcomes = writer
-      .commitBatch(unflattenBatch(message.appends))
-      .map((outcome) =>
-        outcome.settled === 'value' ? outcome : { settled: 'rejected', error: carryError(outcome.error) },
-      );
+    outcomes = flattenOutcomes(writer.commitBatch(unflattenBatch(message.appends)));
   } catch (error) {
     post({ kind: 'failed', batch: message.batch, error: carryError(error) });
     return;
