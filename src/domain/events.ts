@@ -4,6 +4,7 @@ import { ACCESS_EVENT_DEFINITIONS, type AccessEvent } from './access/events.js';
 import type { EventDefinition } from './event-definition.js';
 import { LEDGER_EVENT_DEFINITIONS, type LedgerEvent } from './ledger/events.js';
 import { MEMORY_EVENT_DEFINITIONS, type MemoryEvent } from './memory/events.js';
+import { REQUEST_STATE_EVENT_DEFINITIONS, type RequestStateEvent } from './request-state/events.js';
 import { SECURITY_EVENT_DEFINITIONS, type SecurityEvent } from './security/events.js';
 import { SESSION_EVENT_DEFINITIONS, type SessionEvent } from './session/events.js';
 import { TASK_EVENT_DEFINITIONS, type TaskEvent } from './task/events.js';
@@ -11,12 +12,20 @@ import { TASK_EVENT_DEFINITIONS, type TaskEvent } from './task/events.js';
 export type { AccessEvent } from './access/events.js';
 export type { LedgerEvent } from './ledger/events.js';
 export type { MemoryEvent } from './memory/events.js';
+export type { RequestStateEvent } from './request-state/events.js';
 export type { SecurityEvent } from './security/events.js';
 export type { SessionEvent } from './session/events.js';
 export type { TaskEvent } from './task/events.js';
 
 /** Every event APEX writes. */
-export type DomainEvent = LedgerEvent | SessionEvent | SecurityEvent | MemoryEvent | AccessEvent | TaskEvent;
+export type DomainEvent =
+  | LedgerEvent
+  | SessionEvent
+  | SecurityEvent
+  | MemoryEvent
+  | AccessEvent
+  | TaskEvent
+  | RequestStateEvent;
 export type DomainEventType = DomainEvent['type'];
 
 const ALL_DEFINITIONS: readonly EventDefinition[] = [
@@ -26,6 +35,7 @@ const ALL_DEFINITIONS: readonly EventDefinition[] = [
   ...MEMORY_EVENT_DEFINITIONS,
   ...ACCESS_EVENT_DEFINITIONS,
   ...TASK_EVENT_DEFINITIONS,
+  ...REQUEST_STATE_EVENT_DEFINITIONS,
 ];
 
 /** The stored form of an event: current schema version, JSON-ready data (money as decimal strings). */

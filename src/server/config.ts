@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { inspect } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
@@ -7,6 +9,7 @@ import { NonNegativeApxAmount as Amount } from '../domain/money.js';
 import { REQUEST_EXPIRY_SCAN_INTERVAL_MS, REQUEST_TTL_MS } from '../domain/session/request-lifetime.js';
 import { isValidId } from '../store/stream-name.js';
 import { INPUT_BUFFER_BYTES, MAX_MESSAGE_BYTES } from '../transport/index.js';
+import { MIN_REQUEST_STATE_SECRET_LENGTH } from './mrtr/request-state.js';
 
 /** Defaults from the seed (§2, §4); each number is named where its rule lives. */
 export const DEFAULT_LIMITS = {
@@ -125,6 +128,18 @@ const RecordingConfig = closedObject(
   { params: t.keyof({ full: null, 'names-only': null, none: null }) },
 );
 
+/** An environment variable's name, as a shell spells it. */
+const EnvVarName = t.refinement(
+  t.string,
+  (s) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s),
+  'an environment variable name (letters, digits, _)',
+);
+
+const NonEmptyString = t.refinement(t.string, (s) => s.length > 0, 'a non-empty string');
+
+/** Where the requestState secret is read from at start-up: never the config file itself. */
+const RequestStateConfig = closedObject('RequestState', {}, { secretEnv: EnvVarName, secretFile: NonEmptyString });
+
 const ConfigFile = closedObject(
   'ApexConfig',
   {},
@@ -137,6 +152,7 @@ const ConfigFile = closedObject(
     recording: RecordingConfig,
     tokens: t.record(AgentIdKey, t.array(TokenHash)),
     http: HttpConfig,
+    requestState: RequestStateConfig,
   },
 );
 
@@ -184,6 +200,41 @@ export interface ToolSettings {
   readonly runAsTask?: boolean;
 }
 
+/**
+ * A secret read at start-up. It prints as `[redacted]` however it is logged, inspected or
+ * serialised; `reveal()` is the one way to the text.
+ */
+export class ConfiguredSecret {
+  readonly #text: string;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  reveal(): string {
+    return this.#text;
+  }
+
+  toString(): string {
+    return '[redacted]';
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  [inspect.custom](): string {
+    return '[redacted]';
+  }
+}
+
+export interface RequestStateSettings {
+  /** Signs multi round-trip request states, so they hold across restarts and across instances. */
+  readonly secret: ConfiguredSecret;
+  /** Where the secret was read from, for the start-up log: `environment variable NAME` or `file PATH`. */
+  readonly source: string;
+}
+
 export interface ApexConfig {
   readonly agents: ReadonlyMap<string, AgentSettings>;
   readonly tools: ReadonlyMap<string, ToolSettings>;
@@ -206,7 +257,18 @@ export interface ApexConfig {
     readonly sessionIdleMs: number;
     readonly keepAliveMs: number;
   };
+  /** The configured requestState secret; absent: a random key per process (states do not survive a restart). */
+  readonly requestState?: RequestStateSettings;
 }
+
+/** Where a configuration's secrets come from: the environment, and files relative to the config's folder. */
+export interface ConfigEnvironment {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** A relative `secretFile` is read from here: the config file's folder. */
+  readonly baseDir: string;
+}
+
+const processEnvironment = (baseDir = process.cwd()): ConfigEnvironment => ({ env: process.env, baseDir });
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -223,6 +285,8 @@ const describeError = (error: t.ValidationError): string => {
   const path = describePath(error) || '(top level)';
   if (error.message === 'unknown field') return `${path}: unknown field (check its spelling)`;
   const expected = error.context[error.context.length - 1]?.type.name ?? 'a valid value';
+  // A secret pasted where its source belongs must not reach the log.
+  if (path.startsWith('requestState')) return `${path}: expected ${expected}`;
   return `${path}: expected ${expected}, got ${JSON.stringify(error.value) ?? 'nothing'}`;
 };
 
@@ -250,7 +314,67 @@ const tokensByHash = (
   return E.right(byHash);
 };
 
-export const parseConfig = (input: unknown): E.Either<ConfigError, ApexConfig> =>
+const invalid = (field: string, message: string): ConfigError =>
+  new ConfigError(`invalid configuration:\n  ${field}: ${message}`);
+
+const SECRET_HINT = `a secret of at least ${MIN_REQUEST_STATE_SECRET_LENGTH} characters, e.g. from \`openssl rand -hex 32\``;
+
+/**
+ * The requestState secret, read from the environment variable or the file the config names.
+ * Surrounding whitespace (a file's trailing newline) is not part of it. Errors name the field and
+ * the variable or file, never the secret.
+ */
+const readRequestStateSecret = (
+  section: t.TypeOf<typeof RequestStateConfig> | undefined,
+  environment: ConfigEnvironment,
+): E.Either<ConfigError, RequestStateSettings | undefined> => {
+  if (section === undefined) return E.right(undefined);
+  const { secretEnv, secretFile } = section;
+  if (secretEnv !== undefined && secretFile !== undefined) {
+    return E.left(invalid('requestState', 'give one of secretEnv or secretFile, not both'));
+  }
+  let field: string;
+  let source: string;
+  let text: string;
+  if (secretEnv !== undefined) {
+    field = 'requestState.secretEnv';
+    // A name as long as a secret may be the secret itself, pasted in by mistake: not echoed.
+    source =
+      secretEnv.length < MIN_REQUEST_STATE_SECRET_LENGTH
+        ? `environment variable ${secretEnv}`
+        : 'environment variable secretEnv names (secretEnv is the name of a variable, not the secret)';
+    const value = environment.env[secretEnv];
+    if (value === undefined || value.trim() === '') {
+      return E.left(invalid(field, `the ${source} is not set or empty; set it to ${SECRET_HINT}`));
+    }
+    text = value;
+  } else if (secretFile !== undefined) {
+    field = 'requestState.secretFile';
+    const path = resolve(environment.baseDir, secretFile);
+    source = `file ${path}`;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      return E.left(invalid(field, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`));
+    }
+  } else {
+    return E.left(invalid('requestState', 'name where the secret is: secretEnv (a variable) or secretFile (a file)'));
+  }
+  const secret = text.trim();
+  if (secret.length < MIN_REQUEST_STATE_SECRET_LENGTH) {
+    return E.left(invalid(field, `the secret in the ${source} is too short; use ${SECRET_HINT}`));
+  }
+  return E.right({ secret: new ConfiguredSecret(secret), source });
+};
+
+/**
+ * Validates a parsed config file. `environment` is where its secrets are read from (by default
+ * this process's environment, and files relative to the working directory).
+ */
+export const parseConfig = (
+  input: unknown,
+  environment: ConfigEnvironment = processEnvironment(),
+): E.Either<ConfigError, ApexConfig> =>
   pipe(
     ConfigFile.decode(input),
     E.mapLeft((errors) => new ConfigError(`invalid configuration:\n  ${errors.map(describeError).join('\n  ')}`)),
@@ -278,9 +402,11 @@ export const parseConfig = (input: unknown): E.Either<ConfigError, ApexConfig> =
         });
       }
       return pipe(
-        tokensByHash(file.tokens ?? {}, agents),
+        E.Do,
+        E.apS('tokens', tokensByHash(file.tokens ?? {}, agents)),
+        E.apS('requestState', readRequestStateSecret(file.requestState, environment)),
         E.map(
-          (tokens): ApexConfig => ({
+          ({ tokens, requestState }): ApexConfig => ({
             agents,
             tools,
             toolsets: file.toolsets ?? [],
@@ -292,14 +418,21 @@ export const parseConfig = (input: unknown): E.Either<ConfigError, ApexConfig> =
             recording: { params: file.recording?.params ?? 'full' },
             tokens,
             http: { allowedOrigins: [], ...DEFAULT_HTTP, ...file.http },
+            ...(requestState === undefined ? {} : { requestState }),
           }),
         ),
       );
     }),
   );
 
-/** Reads and validates a config file; errors name the file's bad field, never a stack trace. */
-export const loadConfig = (path: string): E.Either<ConfigError, ApexConfig> => {
+/**
+ * Reads and validates a config file; errors name the file's bad field, never a stack trace. Its
+ * secrets come from `env` and from files relative to the config file's folder.
+ */
+export const loadConfig = (
+  path: string,
+  env: ConfigEnvironment['env'] = process.env,
+): E.Either<ConfigError, ApexConfig> => {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -313,7 +446,7 @@ export const loadConfig = (path: string): E.Either<ConfigError, ApexConfig> => {
     return E.left(new ConfigError(`configuration ${path} is not valid JSON: ${(error as Error).message}`));
   }
   return pipe(
-    parseConfig(json),
+    parseConfig(json, { env, baseDir: dirname(resolve(path)) }),
     E.mapLeft((error) => new ConfigError(`${path}: ${error.message}`)),
   );
 };

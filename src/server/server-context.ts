@@ -120,8 +120,18 @@ export const createServerContext = async (options: ServerContextOptions): Promis
     if (E.isLeft(outcome)) logger.warn({ agent, reason: outcome.left.message }, 'timeout penalty not recorded');
   };
   const tasks = new TaskRunner(store, THIS_INSTANCE, logger);
-  // No configured secret yet: a key per process, so a round's state does not outlive a restart.
-  const multiRound = new MultiRoundCalls(requestStateKeyFrom(undefined));
+  // Without a configured secret the key is made per process: a round's state does not outlive it.
+  const requestStateSecret = config.requestState?.secret.reveal();
+  if (requestStateSecret === undefined) {
+    logger.warn(
+      'no requestState secret configured: multi round-trip states are signed with a key of this process only, ' +
+        'so they will not survive a restart nor work on another instance (set "requestState": { "secretEnv": … } ' +
+        'or { "secretFile": … } in the configuration)',
+    );
+  } else {
+    logger.info({ source: config.requestState?.source }, 'requestState secret configured');
+  }
+  const multiRound = new MultiRoundCalls(requestStateKeyFrom(requestStateSecret), store);
 
   const handlers = new Map<string, Handler>(
     Object.entries({

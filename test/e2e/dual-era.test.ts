@@ -27,6 +27,7 @@ import {
   issueToken,
   startHttpApex,
 } from '../support/http-process.js';
+import { messagesOf } from '../support/modern-http.js';
 import { RawStdioPeer, type WireMessage } from '../support/raw-stdio-peer.js';
 import { useTempDir } from '../support/sqlite-temp.js';
 
@@ -752,30 +753,12 @@ interface Exchange {
   readonly messages: readonly WireMessage[];
 }
 
-const parseBody = (contentType: string | null, body: string): WireMessage[] => {
-  if (body.trim() === '') return [];
-  if (contentType?.startsWith('text/event-stream') === true) {
-    return body
-      .split(/\r?\n\r?\n/)
-      .map((event) =>
-        event
-          .split(/\r?\n/)
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice('data:'.length).trimStart())
-          .join('\n'),
-      )
-      .filter((data) => data !== '')
-      .map((data) => JSON.parse(data) as WireMessage);
-  }
-  return [JSON.parse(body) as WireMessage];
-};
-
 const post = async (url: string, body: unknown, headers: Readonly<Record<string, string>>): Promise<Exchange> => {
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
   return {
     status: response.status,
     headers: response.headers,
-    messages: parseBody(response.headers.get('content-type'), await response.text()),
+    messages: messagesOf(response.headers.get('content-type'), await response.text()),
   };
 };
 

@@ -94,6 +94,15 @@ describe('multi round-trip tool calls for 2026-07-28 clients (a tool that needs 
     );
   });
 
+  it('records the state’s use once, in requeststate-<nonce>, with the round that used it (not the replay)', () => {
+    const consumed = events.filter((event) => event.type === 'RequestStateConsumed');
+    expect(consumed).toHaveLength(1);
+    const [event] = consumed as [RecordedEvent];
+    expect(event.stream).toBe(`requeststate-${(event.data as { nonce: string }).nonce}`);
+    expect(event.data).toMatchObject({ agent: 'alice', call: correlationOfRequest(events, 'round-1'), round: 1 });
+    expect(event.metadata.correlationId).toBe(correlationOfRequest(events, 'round-2'));
+  });
+
   it('does not ask a client for what it did not declare: the call ends with -32021 naming the capability', () => {
     expect(seen.noCapability?.error).toMatchObject({ code: -32021, data: { requiredCapabilities: { sampling: {} } } });
     expect(ledgerOfRequest(events, 'no-capability', 'alice')).toEqual(['FundsReserved', 'ReservationReleased']);

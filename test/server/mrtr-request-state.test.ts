@@ -1,10 +1,12 @@
 import { createHmac } from 'node:crypto';
 import * as E from 'fp-ts/lib/Either.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConsumedRequestStates } from '../../src/server/mrtr/consumed-states.js';
+import { recordRequestStateConsumed, requestStateStreamOf } from '../../src/server/mrtr/consumption-log.js';
 import {
   canonicalJson,
   MAX_REQUEST_STATE_LENGTH,
+  newRequestStateNonce,
   REQUEST_STATE_TTL_MS,
   type RequestStateExpectation,
   type RequestStateGrant,
@@ -17,6 +19,13 @@ import {
   type VerifiedRequestState,
   verifyRequestState,
 } from '../../src/server/mrtr/request-state.js';
+import { InputRequired, MultiRoundCalls, type RoundRequest } from '../../src/server/tools/multi-round.js';
+import type { EventStore, RecordedEvent } from '../../src/store/event-store.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { InvalidStreamName, isValidId } from '../../src/store/stream-name.js';
+import { useTempDir } from '../support/sqlite-temp.js';
+
+const temp = useTempDir('mrtr-request-state');
 
 const key = requestStateKeyFrom('a test secret that is long enough to be used');
 const otherKey = requestStateKeyFrom('another secret, also long enough to be used');
@@ -263,5 +272,167 @@ describe('ConsumedRequestStates', () => {
     consumed.consume(stateWith('young', 500_000), 0);
     consumed.consume(stateWith('new', 900_000), 120_000);
     expect(consumed.size).toBe(2);
+  });
+});
+
+/** Two handles on one SQLite file: what two APEX processes on one store see. */
+const twoHandlesOnOneFile = (): [EventStore, EventStore] => {
+  const path = temp.file();
+  return [openSqliteStore({ path }), openSqliteStore({ path })];
+};
+
+const readAll = async (store: EventStore): Promise<RecordedEvent[]> => {
+  const events: RecordedEvent[] = [];
+  for await (const event of store.readAll()) events.push(event);
+  return events;
+};
+
+describe('newRequestStateNonce', () => {
+  it('is 32 hex digits, so it names a valid stream', () => {
+    const nonce = newRequestStateNonce();
+    expect(nonce).toMatch(/^[0-9a-f]{32}$/);
+    expect(isValidId(nonce)).toBe(true);
+  });
+});
+
+describe('recordRequestStateConsumed (RequestStateConsumed in requeststate-<nonce>)', () => {
+  const stores: EventStore[] = [];
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
+  const used = verified(verifyRequestState(key, state, expectation));
+  const request = { agent: 'alice', method: 'tools/call', correlationId: 'session-2:"retry"', now: T0 + 1_000 };
+
+  it('lets exactly one writer record a state, whichever handle on the store it uses', async () => {
+    const [first, second] = twoHandlesOnOneFile();
+    stores.push(first, second);
+    const outcomes = await Promise.all([
+      recordRequestStateConsumed(first, used, request),
+      recordRequestStateConsumed(second, used, request),
+    ]);
+    expect(outcomes.sort()).toEqual([false, true]);
+    expect(await recordRequestStateConsumed(first, used, request)).toBe(false);
+    const events = await readAll(second);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      stream: 'requeststate-nonce-1',
+      revision: 0n,
+      type: 'RequestStateConsumed',
+      schemaVersion: 1,
+      data: {
+        nonce: 'nonce-1',
+        agent: 'alice',
+        method: 'tools/call',
+        call: 'session-1:7',
+        round: 1,
+        expiresAt: new Date(T0 + REQUEST_STATE_TTL_MS).toISOString(),
+      },
+      metadata: { agent: 'alice', correlationId: 'session-2:"retry"', timestamp: new Date(T0 + 1_000).toISOString() },
+    });
+  });
+
+  it('names the stream only from a valid id', () => {
+    expect(requestStateStreamOf('0123abcd')).toBe('requeststate-0123abcd');
+    expect(() => requestStateStreamOf('../agent-bob')).toThrow(InvalidStreamName);
+    expect(() => requestStateStreamOf('-x')).toThrow(InvalidStreamName);
+  });
+});
+
+describe('MultiRoundCalls.openRound: two processes, one key, one store', () => {
+  const stores: EventStore[] = [];
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
+  const params = { name: 'ask_model', arguments: { prompt: 'six times seven?' } };
+  const answer = { role: 'assistant', content: { type: 'text', text: '42' } };
+  const roundRequest = (correlationId: string, extra: Record<string, unknown> = {}): RoundRequest => ({
+    agent: 'alice',
+    correlationId,
+    params: { ...params, ...extra },
+    clientCapabilities: { sampling: {} },
+    now: Date.now(),
+  });
+
+  /** The state the first round of a call hands out when its tool asks for sampling. */
+  const firstRoundState = async (calls: MultiRoundCalls, correlationId: string): Promise<string> => {
+    const opened = await calls.openRound(roundRequest(correlationId));
+    if (E.isLeft(opened)) throw new Error(opened.left.message);
+    const asked = await opened.right.requestFromClient('sampling/createMessage', { maxTokens: 1 }).catch((e) => e);
+    if (!(asked instanceof InputRequired)) throw new Error('expected the question to end the round');
+    return opened.right.inputRequired(asked).requestState as string;
+  };
+
+  const retry = (state: string) => ({ requestState: state, inputResponses: { 'input-1': answer } });
+
+  it('continues on B a call A started, then refuses the same state on A and on B', async () => {
+    const [storeA, storeB] = twoHandlesOnOneFile();
+    stores.push(storeA, storeB);
+    const a = new MultiRoundCalls(key, storeA);
+    const b = new MultiRoundCalls(key, storeB);
+    const state = await firstRoundState(a, 'session-a:1');
+
+    const onB = await b.openRound(roundRequest('session-b:1', retry(state)));
+    if (E.isLeft(onB)) throw new Error(onB.left.message);
+    expect({ call: onB.right.call, number: onB.right.number, provided: onB.right.provided }).toEqual({
+      call: 'session-a:1',
+      number: 2,
+      provided: ['input-1'],
+    });
+    expect(await onB.right.requestFromClient('sampling/createMessage', { maxTokens: 1 })).toEqual({
+      ok: true,
+      result: answer,
+    });
+
+    for (const [calls, correlationId] of [
+      [a, 'session-a:2'],
+      [b, 'session-b:2'],
+    ] as const) {
+      const replayed = await calls.openRound(roundRequest(correlationId, retry(state)));
+      expect(E.isLeft(replayed) && replayed.left).toMatchObject({
+        code: -32602,
+        message: expect.stringContaining('already used'),
+        data: { path: 'params.requestState', reason: 'wrong_request' },
+      });
+    }
+    const consumed = (await readAll(storeA)).filter((event) => event.type === 'RequestStateConsumed');
+    expect(consumed.map((event) => event.metadata.correlationId)).toEqual(['session-b:1']);
+  });
+
+  it('records nothing for a first round, nor for a state it refuses unverified', async () => {
+    const [store] = twoHandlesOnOneFile();
+    stores.push(store);
+    const calls = new MultiRoundCalls(key, store);
+    const state = await firstRoundState(calls, 'session-c:1');
+    const tampered = await calls.openRound(roundRequest('session-c:2', retry(`${state}-TAMPERED`)));
+    expect(E.isLeft(tampered) && tampered.left.data).toMatchObject({ reason: 'bad_signature' });
+    expect(await readAll(store)).toEqual([]);
+  });
+
+  it('forgets its own mark when the store fails, so the retry is judged by the store', async () => {
+    const [store] = twoHandlesOnOneFile();
+    stores.push(store);
+    let failNext = true;
+    // The real store, whose next append fails as an engine failure would (a rejected promise).
+    const failingOnce: EventStore = {
+      append: (...args) => {
+        if (!failNext) return store.append(...args);
+        failNext = false;
+        return Promise.reject(new Error('disk unplugged'));
+      },
+      readStream: (...args) => store.readStream(...args),
+      readAll: (...args) => store.readAll(...args),
+      subscribeAll: (...args) => store.subscribeAll(...args),
+      streamHeads: () => store.streamHeads(),
+      headPosition: () => store.headPosition(),
+      close: () => store.close(),
+    };
+    const calls = new MultiRoundCalls(key, failingOnce);
+    const state = await firstRoundState(calls, 'session-d:1');
+    await expect(calls.openRound(roundRequest('session-d:2', retry(state)))).rejects.toThrow('disk unplugged');
+    expect(E.isRight(await calls.openRound(roundRequest('session-d:3', retry(state))))).toBe(true);
+    const again = await calls.openRound(roundRequest('session-d:4', retry(state)));
+    expect(E.isLeft(again)).toBe(true);
   });
 });

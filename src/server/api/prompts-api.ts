@@ -117,7 +117,7 @@ const askClient = async (
     const answer = await scope.requestFromClient(asks.method, asks.params);
     return answer.ok ? { answer: answer.result } : {};
   }
-  const opened = multiRound.open({
+  const opened = await multiRound.openRound({
     agent: scope.agent,
     correlationId: scope.correlationId,
     params: scope.params,

@@ -1,5 +1,10 @@
 import type { McpRequestParams } from '../../protocol/mcp-params.js';
-import { SUBSCRIPTION_ID_META_KEY } from '../../protocol/modern-envelope.js';
+import {
+  declaresTasksExtension,
+  SUBSCRIPTION_ID_META_KEY,
+  TASKS_EXTENSION_ID,
+} from '../../protocol/modern-envelope.js';
+import { missingRequiredClientCapability } from '../../protocol/modern-errors.js';
 import type { EventStore } from '../../store/event-store.js';
 import { isValidId } from '../../store/stream-name.js';
 import type { AgentAccounts } from '../agent-accounts.js';
@@ -9,6 +14,7 @@ import { ledgerView } from '../ledger-view.js';
 import type { MemoryIndex } from '../memory-index.js';
 import { ABANDONED, type Handler, type Outcome, type RequestScope } from '../outcome.js';
 import type { Subscriptions } from '../subscriptions.js';
+import { watchableTasks, watchTasks } from '../tasks/task-notifications.js';
 
 /** The permission that lets an agent read every agent's ledger and memory. */
 export const AUDITOR_PERMISSION = 'auditor';
@@ -264,8 +270,8 @@ export const resourcesApi = (deps: ResourceDependencies): Record<string, Handler
         };
       }
       const wanted = (filter as { resourceSubscriptions?: unknown }).resourceSubscriptions;
-      // Only resource updates are offered (APEX's lists never change while it runs); a resource the
-      // caller may not read, or that does not exist, is left out of what is honored.
+      // Resource updates and task status are offered (APEX's lists never change while it runs); a
+      // resource the caller may not read, or that does not exist, is left out of what is honored.
       const honored: string[] = [];
       for (const uri of Array.isArray(wanted)
         ? wanted.filter((item): item is string => typeof item === 'string')
@@ -275,10 +281,19 @@ export const resourcesApi = (deps: ResourceDependencies): Record<string, Handler
         if ((resource?.kind === 'ledger' || resource?.kind === 'context') && !mayRead(scope, resource.agent)) continue;
         if (!honored.includes(uri)) honored.push(uri);
       }
+      // Task status (tasks extension): only for a request that declared the extension, only the caller's tasks.
+      const wantedTasks = (filter as { taskIds?: unknown }).taskIds;
+      if (Array.isArray(wantedTasks) && !declaresTasksExtension(scope.clientCapabilities)) {
+        return { error: missingRequiredClientCapability({ extensions: { [TASKS_EXTENSION_ID]: {} } }) };
+      }
+      const honoredTasks = Array.isArray(wantedTasks) ? await watchableTasks(deps.store, scope.agent, wantedTasks) : [];
       const tagged = { [SUBSCRIPTION_ID_META_KEY]: scope.id };
       scope.notify('notifications/subscriptions/acknowledged', {
         _meta: tagged,
-        notifications: Array.isArray(wanted) ? { resourceSubscriptions: honored } : {},
+        notifications: {
+          ...(Array.isArray(wanted) ? { resourceSubscriptions: honored } : {}),
+          ...(Array.isArray(wantedTasks) ? { taskIds: honoredTasks } : {}),
+        },
       });
       const listener = `${scope.sessionId} listen ${JSON.stringify(scope.id)}`;
       for (const uri of honored) {
@@ -286,11 +301,22 @@ export const resourcesApi = (deps: ResourceDependencies): Record<string, Handler
           scope.notify(method, { ...params, _meta: tagged }),
         );
       }
+      // A failing feed ends the task notifications only; the client can still poll tasks/get.
+      const taskUpdates =
+        honoredTasks.length === 0
+          ? undefined
+          : watchTasks(deps.store, honoredTasks).subscribe({
+              next: (task) => {
+                if (!scope.active.signal.aborted) scope.notify('notifications/tasks', { ...task, _meta: tagged });
+              },
+              error: () => undefined,
+            });
       // The subscription lasts until the client ends it (cancellation, or closing the HTTP request).
       await new Promise<void>((resolve) => {
         if (scope.active.signal.aborted) resolve();
         else scope.active.signal.addEventListener('abort', () => resolve(), { once: true });
       });
+      taskUpdates?.unsubscribe();
       deps.subscriptions.dropSession(listener);
       return ABANDONED;
     },

@@ -5,8 +5,9 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * The nonces of request states already acted on, in this process, each kept until its state
- * expires (after that the state is refused as expired anyway). Several processes behind one
- * endpoint need the nonce recorded where all of them look instead, e.g. in the call's events.
+ * expires (after that the state is refused as expired anyway). The fast first check: a replay to
+ * the same process is refused without asking the store; the store's RequestStateConsumed
+ * (consumption-log.ts) is what several processes behind one endpoint agree on.
  */
 export class ConsumedRequestStates {
   private readonly expiresAtByNonce = new Map<string, number>();
@@ -18,6 +19,11 @@ export class ConsumedRequestStates {
     if (this.expiresAtByNonce.has(state.nonce)) return false;
     this.expiresAtByNonce.set(state.nonce, state.expiresAt);
     return true;
+  }
+
+  /** Unmarks a state whose use could not be recorded (the store failed), so a retry is judged by the store. */
+  forget(state: VerifiedRequestState): void {
+    this.expiresAtByNonce.delete(state.nonce);
   }
 
   get size(): number {

@@ -16,10 +16,11 @@ import { invalidParams } from '../../protocol/rpc-errors.js';
  *
  * Replay: a verified state proves the server issued it for this agent and request, not that it is
  * used once. Each issued state has a fresh nonce. A caller whose continuation has effects that must
- * not happen twice (a charge, a task) records the nonce as consumed until the state's `expiresAt`
- * (ConsumedRequestStates does that in one process) and refuses it the second time; after
- * `expiresAt` the state is refused as expired anyway, so nothing needs keeping longer. A later
- * round gets a new state (new nonce, round + 1), so consuming one round never blocks the next.
+ * not happen twice (a charge, a task) records the nonce as consumed and refuses it the second time:
+ * ConsumedRequestStates in one process (until the state's `expiresAt`; after that the state is
+ * refused as expired anyway), and RequestStateConsumed in the event store for every process on it
+ * (consumption-log.ts). A later round gets a new state (new nonce, round + 1), so consuming one round
+ * never blocks the next.
  */
 
 const FORMAT = 'v1';
@@ -57,8 +58,8 @@ export const requestStateKeyFrom = (configuredSecret: string | undefined): Buffe
     ? randomBytes(REQUEST_STATE_KEY_BYTES)
     : Buffer.from(hkdfSync('sha256', configuredSecret, '', KEY_DERIVATION_INFO, REQUEST_STATE_KEY_BYTES));
 
-/** A fresh, unguessable nonce for one issued state. */
-export const newRequestStateNonce = (): string => randomBytes(NONCE_BYTES).toString('base64url');
+/** A fresh, unguessable nonce for one issued state; hex, so it is also a valid stream id (see consumption-log.ts). */
+export const newRequestStateNonce = (): string => randomBytes(NONCE_BYTES).toString('hex');
 
 /**
  * JSON with object keys sorted at every level, so equal values give equal text whatever order the

@@ -4,19 +4,19 @@ import type { DomainError } from '../../domain/errors.js';
 import { type ToolPrice, toolCallCost } from '../../domain/money.js';
 import type { SessionCommand } from '../../domain/session/commands.js';
 import { redactParams } from '../../domain/session/redact.js';
-import { taskSummary } from '../../domain/task/view.js';
-import { declaresTasksExtension } from '../../protocol/modern-envelope.js';
 import { missingRequiredClientCapability } from '../../protocol/modern-errors.js';
 import type { Abandonment } from '../active-requests.js';
 import type { AgentAccount, AgentAccounts } from '../agent-accounts.js';
 import type { ApexConfig } from '../config.js';
 import { type ApexConditionName, apexError, invalidParams } from '../errors.js';
 import { ABANDONED, type Outcome, type RequestScope } from '../outcome.js';
+import { answeredWithTask, becomesTask, taskRequired } from '../tasks/call-as-task.js';
+import { CallChannel } from '../tasks/call-channel.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
 import type { ToolHooks } from './hooks.js';
 import { InputRequired, MissingClientCapability, type MultiRoundCalls } from './multi-round.js';
 import type { ToolCatalog } from './tool-catalog.js';
-import { type JsonObject, type ToolResult, toolError } from './tool-definition.js';
+import { type JsonObject, ToolProtocolError, type ToolResult, toolError } from './tool-definition.js';
 
 export interface CallToolDependencies {
   readonly config: ApexConfig;
@@ -25,7 +25,7 @@ export interface CallToolDependencies {
   readonly hooks: ToolHooks;
   /** Records a security incident and suspends the agent (a sandbox escape attempt). */
   readonly reportSandboxEscape: (scope: RequestScope, detail: string) => Promise<void>;
-  /** A tool threw: a bug in the tool, logged on stderr; the client only sees an isError result. */
+  /** A tool threw (anything but a ToolProtocolError): a bug in the tool, logged on stderr; the client only sees an isError result. */
   readonly onToolCrash: (tool: string, error: unknown) => void;
   /** Rounds of 2026-07-28 calls whose tool needs the client (multi round-trip requests). */
   readonly multiRound: MultiRoundCalls;
@@ -67,11 +67,18 @@ const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
 /**
  * tools/call, in the seed's order: identity → suspended? → permissions → funds (a reservation) →
  * arguments against the input schema → PRE_TOOL hooks → run with the request's AbortSignal →
- * POST_TOOL hooks → charge the actual cost. Every step that ends the call is an event.
+ * POST_TOOL hooks → charge the actual cost. Every step that ends the call is an event. A tool that
+ * throws a ToolProtocolError ends the call with that JSON-RPC error, charged like a failed call.
  *
  * Two commits per call: the admission (RequestReceived, ToolCallRequested, FundsReserved) is durable
  * before the tool runs; the settlement (ToolCallCharged, the tool's outcome, the request's end)
  * is durable before the response is written. The connection records the closing session events.
+ *
+ * Tasks (2026-07-28, a request declaring the tasks extension, a tool that `runsAsTask`): the call is
+ * answered with the task as soon as it is durable — at the start, or when the tool calls
+ * `continueAsTask` after asking its first questions by multi round-trip — and the task settles the
+ * reservation when the tool ends (task-runner.ts). A `taskOnly` tool is refused, before anything is
+ * reserved, to a request that cannot get a task.
  */
 export const createCallTool =
   (deps: CallToolDependencies) =>
@@ -81,10 +88,11 @@ export const createCallTool =
       return { error: invalidParams(`Unknown tool: ${params.name}. Call tools/list.`, 'params.name') };
     }
     const { tool } = entry;
-    // A 2026-07-28 call may be a later round of a multi round-trip call: its state must verify first.
+    // A 2026-07-28 call may be a later round of a multi round-trip call: its state must verify, and
+    // not have been used before by any process on the store, first.
     const opened =
       scope.era === 'modern'
-        ? deps.multiRound.open({
+        ? await deps.multiRound.openRound({
             agent: scope.agent,
             correlationId: scope.correlationId,
             params: scope.params,
@@ -117,6 +125,12 @@ export const createCallTool =
       alsoRecord: [denial(name, message)],
       settling: [requested, ...settling],
     });
+
+    const asTask = becomesTask(tool, scope);
+    if (tool.runsAsTask === true && tool.taskOnly === true && !asTask) {
+      const refused = taskRequired(scope, tool);
+      return { error: refused.error, alsoRecord: [denial(refused.code, refused.error.message)], settling: [requested] };
+    }
 
     const agentSettings = deps.config.agents.get(scope.agent);
     if (agentSettings === undefined) return deny('AGENT_NOT_FOUND', `Agent ${scope.agent} is not configured.`);
@@ -165,60 +179,90 @@ export const createCallTool =
       return deny(preTool.condition, preTool.message, [released]);
     }
 
-    if (scope.era === 'modern' && tool.runsAsTask === true && declaresTasksExtension(scope.clientCapabilities)) {
+    const channel = new CallChannel({
+      signal: scope.active.signal,
+      reportProgress: (progress, total, message) => {
+        if (scope.progressToken === undefined || scope.active.isClaimed) return;
+        scope.notify('notifications/progress', {
+          progressToken: scope.progressToken,
+          progress,
+          ...(total === undefined ? {} : { total }),
+          ...(message === undefined ? {} : { message }),
+        });
+      },
+      log: scope.log,
+      requestFromClient: round?.requestFromClient ?? scope.requestFromClient,
+    });
+    /** The call becomes a task: the request is answered with it, and the task settles the reservation. */
+    const becomeTask = () =>
+      channel.becomeTask(async () => {
+        try {
+          return await deps.tasks.start({
+            tool,
+            agent: scope.agent,
+            requestId: scope.id,
+            correlationId: scope.correlationId,
+            clientCapabilities: scope.clientCapabilities,
+            account,
+            reservationId,
+            ttlMs: Math.max(TASK_TTL_MS, deps.config.limits.requestTtlMs),
+            afterTool: (result, durationMs) =>
+              deps.hooks.afterTool({ agent: scope.agent, tool: tool.name, result, durationMs }),
+            penalizeTimeout: (ttlMs) => deps.penalizeTimeout(scope, ttlMs),
+            onToolCrash: (error) => deps.onToolCrash(tool.name, error),
+          });
+        } catch (error) {
+          await release('the task could not be recorded');
+          throw error;
+        }
+      });
+    const startsTaskItself = asTask && tool.startsTaskItself === true;
+    const context = channel.context(
+      { agent: scope.agent, correlationId: scope.correlationId },
+      startsTaskItself
+        ? async () => {
+            // A request that ended meanwhile is settled by whoever ended it; the tool sees its signal.
+            if (channel.task !== undefined || !claim(scope)) return;
+            await becomeTask();
+          }
+        : undefined,
+    );
+
+    if (asTask && !startsTaskItself) {
       // Answered at once with a task, durable first; the tool runs on and settles its reservation itself.
-      if (!scope.active.tryClaim()) {
+      if (!claim(scope)) {
         await release('request ended before the tool ran');
         return ABANDONED;
       }
-      const task = await deps.tasks.start({
-        tool,
-        arguments: preTool.arguments,
-        agent: scope.agent,
-        requestId: scope.id,
-        correlationId: scope.correlationId,
-        account,
-        reservationId,
-        ttlMs: Math.max(TASK_TTL_MS, deps.config.limits.requestTtlMs),
-        afterTool: (result, durationMs) =>
-          deps.hooks.afterTool({ agent: scope.agent, tool: tool.name, result, durationMs }),
-        penalizeTimeout: (ttlMs) => deps.penalizeTimeout(scope, ttlMs),
-        onToolCrash: (error) => deps.onToolCrash(tool.name, error),
-      });
-      return {
-        result: { ...taskSummary(task), resultType: 'task' },
-        alsoRecord: [
-          { type: 'RecordToolCallRunAsTask', data: { requestId: scope.id, tool: tool.name, taskId: task.taskId } },
-        ],
-      };
+      const task = await becomeTask();
+      const startedAt = performance.now();
+      task.adopt(
+        Promise.resolve().then(() => tool.run(preTool.arguments, context)),
+        startedAt,
+      );
+      return answeredWithTask(scope, tool.name, task);
     }
 
     const started = performance.now();
     scope.active.onAbandoned = (abandonment) =>
       settleAbandoned(scope, account, { tool: tool.name, price: tool.price, reservationId, started }, abandonment);
+    const run = Promise.resolve().then(() => tool.run(preTool.arguments, context));
+    if (startsTaskItself) {
+      // The tool decides when its call becomes a task (after the questions it asks first).
+      const first = await Promise.race([run.then(noTask, noTask), channel.handedOver]);
+      if (first !== undefined && 'failed' in first) throw first.failed;
+      if (first !== undefined) {
+        first.adopt(run, started);
+        return answeredWithTask(scope, tool.name, first);
+      }
+    }
     let result: ToolResult;
     try {
-      result = await tool.run(preTool.arguments, {
-        agent: scope.agent,
-        correlationId: scope.correlationId,
-        signal: scope.active.signal,
-        reportProgress: (progress, total, message) => {
-          if (scope.progressToken === undefined || scope.active.isClaimed) return;
-          scope.notify('notifications/progress', {
-            progressToken: scope.progressToken,
-            progress,
-            ...(total === undefined ? {} : { total }),
-            ...(message === undefined ? {} : { message }),
-          });
-        },
-        log: scope.log,
-        requestFromClient: round?.requestFromClient ?? scope.requestFromClient,
-      });
+      result = await run;
     } catch (error) {
       if (round !== undefined && error instanceof InputRequired) {
         // This round ends here, charging nothing; the call goes on when the client answers.
-        if (!scope.active.tryClaim()) return ABANDONED;
-        scope.active.onAbandoned = undefined;
+        if (!claim(scope)) return ABANDONED;
         return {
           result: round.inputRequired(error),
           alsoRecord: [
@@ -229,7 +273,7 @@ export const createCallTool =
                 tool: tool.name,
                 call: round.call,
                 round: round.number,
-                inputKeys: [error.key],
+                inputKeys: round.pendingKeys(error),
               },
             },
           ],
@@ -239,8 +283,7 @@ export const createCallTool =
         };
       }
       if (round !== undefined && error instanceof MissingClientCapability) {
-        if (!scope.active.tryClaim()) return ABANDONED;
-        scope.active.onAbandoned = undefined;
+        if (!claim(scope)) return ABANDONED;
         const reason = `Tool ${tool.name} needs the client capability ${error.capability}, which this request did not declare.`;
         return {
           error: missingRequiredClientCapability({ [error.capability]: {} }),
@@ -248,18 +291,34 @@ export const createCallTool =
           settling: [release(reason)],
         };
       }
+      if (error instanceof ToolProtocolError) {
+        // The tool could not produce a result: the call ends with its error, charged like a failed call.
+        const durationMs = roundMs(performance.now() - started);
+        if (!claim(scope)) return ABANDONED;
+        const protocolError = error.toJsonRpcError();
+        return {
+          error: protocolError,
+          alsoRecord: [
+            {
+              type: 'RecordToolCallFailure',
+              data: {
+                requestId: scope.id,
+                tool: tool.name,
+                durationMs,
+                error: `protocol error ${protocolError.code}: ${protocolError.message}`,
+              },
+            },
+          ],
+          settling: [charge(account, scope, tool.price, reservationId, durationMs)],
+        };
+      }
       deps.onToolCrash(tool.name, error);
       result = toolError(`Tool ${tool.name} failed unexpectedly.`);
     }
     const durationMs = roundMs(performance.now() - started);
-    if (!scope.active.tryClaim()) return ABANDONED;
-    scope.active.onAbandoned = undefined;
+    if (!claim(scope)) return ABANDONED;
     result = await deps.hooks.afterTool({ agent: scope.agent, tool: tool.name, result, durationMs });
 
-    const charged = account.execute(
-      { type: 'ChargeToolCall', data: { reservationId, amount: toolCallCost(tool.price, durationMs), durationMs } },
-      scope.metadata(),
-    );
     return {
       result: result as unknown as Record<string, unknown>,
       alsoRecord: [
@@ -270,9 +329,31 @@ export const createCallTool =
             }
           : { type: 'RecordToolCallSuccess', data: { requestId: scope.id, tool: tool.name, durationMs } },
       ],
-      settling: [charged],
+      settling: [charge(account, scope, tool.price, reservationId, durationMs)],
     };
   };
+
+const noTask = (): undefined => undefined;
+
+/** Claims the request for this handler's outcome; false when a timeout or cancellation got there first. */
+const claim = (scope: RequestScope): boolean => {
+  if (!scope.active.tryClaim()) return false;
+  scope.active.onAbandoned = undefined;
+  return true;
+};
+
+/** Charges the call's actual cost against its reservation. */
+const charge = (
+  account: AgentAccount,
+  scope: RequestScope,
+  price: ToolPrice,
+  reservationId: string,
+  durationMs: number,
+): Promise<unknown> =>
+  account.execute(
+    { type: 'ChargeToolCall', data: { reservationId, amount: toolCallCost(price, durationMs), durationMs } },
+    scope.metadata(),
+  );
 
 /** A tool cut off by a timeout or a cancellation ran for a while: charge what it used, then record why it stopped. */
 const settleAbandoned = async (

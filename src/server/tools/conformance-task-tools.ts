@@ -7,12 +7,13 @@ import {
   pause,
   STOPPED,
 } from './conformance-fixture.js';
-import { type JsonObject, type ToolDefinition, textResult, toolError } from './tool-definition.js';
+import { type JsonObject, type ToolDefinition, ToolProtocolError, textResult, toolError } from './tool-definition.js';
 
 /**
  * The tools of the conformance suite's `tasks-*` scenarios (the 2026-07-28 tasks extension): one
  * that never becomes a task, and tools with `runsAsTask`, which a client declaring the extension
- * gets as a task (task-runner.ts) and any other client as a plain call. Texts are ours; the suite
+ * gets as a task (task-runner.ts) and any other client as a plain call — except the `taskOnly`
+ * ones, which a client without the extension cannot call (-32021). Texts are ours; the suite
  * checks names, statuses and `Hello, {name}!`. See docs/conformance.md.
  */
 
@@ -22,6 +23,14 @@ const SLOW_COMPUTE_MAX_SECONDS = 600;
 const FAILING_JOB_MS = 1_000;
 
 const asTask = { runsAsTask: true } as const;
+/** The suite declares these with taskSupport "required". */
+const onlyAsTask = { runsAsTask: true, taskOnly: true } as const;
+
+/** `fixture` with the task settings it does not take itself. */
+const withTask = (
+  settings: Pick<ToolDefinition, 'runsAsTask' | 'taskOnly' | 'startsTaskItself'>,
+  tool: ToolDefinition,
+): ToolDefinition => ({ ...tool, ...settings });
 
 const confirmation = (message: string): JsonObject => ({
   message,
@@ -65,27 +74,29 @@ const slowCompute = fixture(
   asTask,
 );
 
-/** A tool that ran and failed: its task completes, with an isError result (not a failed task). */
-const failingJob = fixture(
-  'failing_job',
-  'Conformance fixture: works for a second, then fails with an isError result (a task for clients that declare the tasks extension).',
-  async (_args, context) =>
-    (await pause(FAILING_JOB_MS, context.signal))
-      ? toolError('This job fails on purpose, after a second of work.')
-      : STOPPED,
-  undefined,
-  asTask,
+/** A tool that ran and failed: its task completes, with an isError result (not a failed task). Task-only. */
+const failingJob = withTask(
+  onlyAsTask,
+  fixture(
+    'failing_job',
+    'Conformance fixture: works for a second, then fails with an isError result (only as a task: the client must declare the tasks extension).',
+    async (_args, context) =>
+      (await pause(FAILING_JOB_MS, context.signal))
+        ? toolError('This job fails on purpose, after a second of work.')
+        : STOPPED,
+  ),
 );
 
 /**
- * Stands for a tool that cannot produce a result at all (the suite expects its task to be `failed`
- * with an error). A tool has no way yet to end its call with a protocol error instead of a result,
- * and a thrown error is a crash logged as such, so it answers with an isError result.
+ * A tool that cannot produce a result at all: it ends its call with a protocol error (internal
+ * error), so its task is `failed` with that error, and a plain call is answered with it.
  */
 const protocolErrorJob = fixture(
   'protocol_error_job',
-  'Conformance fixture: a job that cannot produce a result (a task for clients that declare the tasks extension).',
-  async () => toolError('This job could not produce a result.'),
+  'Conformance fixture: a job that cannot produce a result, and ends with a protocol error (a task for clients that declare the tasks extension).',
+  async () => {
+    throw new ToolProtocolError(-32603, 'This job could not produce a result.');
+  },
   undefined,
   asTask,
 );
@@ -130,17 +141,24 @@ const multiInput = fixture(
   asTask,
 );
 
-/** Asks first (multi round-trip, before any task exists), then works as a task whose result names the user. */
-const toolWithTask = fixture(
-  'test_tool_with_task',
-  "Conformance fixture: asks the user's name, then greets them from a task.",
-  async (_args, context) => {
-    const answer = await context.requestFromClient('elicitation/create', askForString('Your name, please?', 'name'));
-    if (!answer.ok) return failed('Elicitation', answer);
-    return textResult(`Hello, ${acceptedField(answer.result, 'name') ?? 'whoever you are'}!`);
-  },
-  undefined,
-  asTask,
+/**
+ * Asks first, by multi round-trip before any task exists (`startsTaskItself`), then goes on as a
+ * task whose result names the user. Task-only.
+ */
+const toolWithTask = withTask(
+  { ...onlyAsTask, startsTaskItself: true },
+  fixture(
+    'test_tool_with_task',
+    "Conformance fixture: asks the user's name, then greets them from a task (only as a task: the client must declare the tasks extension).",
+    async (_args, context) => {
+      const answer = await context.requestFromClient('elicitation/create', askForString('Your name, please?', 'name'), {
+        key: 'user_name',
+      });
+      if (!answer.ok) return failed('Elicitation', answer);
+      await context.continueAsTask?.();
+      return textResult(`Hello, ${acceptedField(answer.result, 'name') ?? 'whoever you are'}!`);
+    },
+  ),
 );
 
 export const conformanceTaskTools: readonly ToolDefinition[] = [

@@ -1,10 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import type { EventStore } from '../../store/event-store.js';
+import { isValidId } from '../../store/stream-name.js';
 import { ConsumedRequestStates } from '../mrtr/consumed-states.js';
+import { recordRequestStateConsumed } from '../mrtr/consumption-log.js';
 import {
   requestParamsDigest,
   requestStateRefused,
   signRequestState,
+  type VerifiedRequestState,
   verifyRequestState,
 } from '../mrtr/request-state.js';
 import type { JsonRpcError } from '../outcome.js';
@@ -17,7 +21,8 @@ import type { ClientAnswer, ClientRequestMethod, ClientRequestOptions, JsonObjec
  * key `input-n`, so an answer given in an earlier round is found again under the same key. Answers
  * travel back and forth inside the signed `requestState` (HMAC, bound to the agent and the call's
  * arguments), so a client can neither alter them nor graft them onto another call; a state is
- * accepted once per process (its nonce), so a replayed round is refused.
+ * accepted once (its nonce, recorded in the store), so a replayed round is refused by every process
+ * on the store.
  */
 
 /**
@@ -87,58 +92,114 @@ export interface RoundRequest {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The request-state key and the replay guard of one server process. */
+/** What a request's state says, once verified: the call so far, and the state to mark used. */
+interface CheckedRound {
+  readonly method: 'tools/call' | 'prompts/get';
+  readonly paramsDigest: string;
+  readonly continuation: Continuation;
+  readonly number: number;
+  readonly provided: readonly string[];
+  /** The state this request continues with; undefined on a first round. */
+  readonly verified?: VerifiedRequestState;
+}
+
+const alreadyUsed = (): JsonRpcError =>
+  requestStateRefused({
+    reason: 'wrong_request',
+    message: 'This requestState was already used. Send the request again without requestState to start over.',
+  });
+
+/**
+ * The request-state key, this process's replay guard, and the store every process shares: a state
+ * is accepted once, by one process, whichever process behind the endpoint it reaches.
+ */
 export class MultiRoundCalls {
   private readonly consumed = new ConsumedRequestStates();
 
-  constructor(private readonly key: Buffer) {}
+  constructor(
+    private readonly key: Buffer,
+    private readonly store: EventStore,
+  ) {}
 
-  /** Opens the round a tools/call request is: the first, or the next of a call whose state verifies. */
-  open(request: RoundRequest): E.Either<JsonRpcError, Round> {
+  /**
+   * Opens the round a request is: the first, or the next of a call whose state verifies and was
+   * not used before — neither in this process (a check in memory, first) nor in any process on the
+   * same store (RequestStateConsumed, appended where only one writer can succeed).
+   */
+  async openRound(request: RoundRequest): Promise<E.Either<JsonRpcError, Round>> {
+    const checked = this.check(request);
+    if (E.isLeft(checked)) return E.left(checked.left);
+    const { verified } = checked.right;
+    if (verified !== undefined) {
+      if (!this.consumed.consume(verified, request.now)) return E.left(alreadyUsed());
+      let recorded: boolean;
+      try {
+        recorded = await recordRequestStateConsumed(this.store, verified, {
+          agent: request.agent,
+          method: checked.right.method,
+          correlationId: request.correlationId,
+          now: request.now,
+        });
+      } catch (error) {
+        // Whether the use was recorded is unknown: the store, not this process, judges a retry.
+        this.consumed.forget(verified);
+        throw error;
+      }
+      if (!recorded) return E.left(alreadyUsed());
+    }
+    return E.right(this.roundOf(request, checked.right));
+  }
+
+  /** Verifies the request's state, if it has one, and gathers the answers it brings. Marks nothing used. */
+  private check(request: RoundRequest): E.Either<JsonRpcError, CheckedRound> {
     const params = isObject(request.params) ? request.params : {};
     const method = request.method ?? 'tools/call';
     const paramsDigest = requestParamsDigest(method, params);
-    let continuation: Continuation = { call: request.correlationId, answers: {}, pending: [] };
-    let number = 1;
-    const provided: string[] = [];
-    if (params.requestState !== undefined) {
-      const verified = verifyRequestState(this.key, params.requestState, {
-        agent: request.agent,
-        method,
-        paramsDigest,
-        now: request.now,
-      });
-      if (E.isLeft(verified)) return E.left(requestStateRefused(verified.left));
-      const decoded = Continuation.decode(verified.right.payload);
-      if (E.isLeft(decoded)) return E.left(requestStateRefused({ reason: 'malformed', message: 'Unreadable state.' }));
-      if (!this.consumed.consume(verified.right, request.now)) {
-        return E.left(
-          requestStateRefused({
-            reason: 'wrong_request',
-            message: 'This requestState was already used. Send the request again without requestState to start over.',
-          }),
-        );
-      }
-      continuation = decoded.right;
-      number = verified.right.round + 1;
-      const responses = isObject(params.inputResponses) ? params.inputResponses : {};
-      // Only answers to what the last round asked count; unknown keys are ignored.
-      const answers = { ...continuation.answers };
-      for (const key of continuation.pending) {
-        const answer = responses[key];
-        if (isObject(answer)) {
-          answers[key] = answer;
-          provided.push(key);
+    if (params.requestState === undefined) {
+      const continuation: Continuation = { call: request.correlationId, answers: {}, pending: [] };
+      if (isObject(params.inputResponses)) {
+        // Answers sent with a first round (no state yet) are taken for the questions they name.
+        for (const [key, answer] of Object.entries(params.inputResponses)) {
+          if (isObject(answer)) continuation.answers[key] = answer;
         }
       }
-      continuation = { ...continuation, answers, pending: [] };
-    } else if (isObject(params.inputResponses)) {
-      // Answers sent with a first round (no state yet) are taken for the questions they name.
-      for (const [key, answer] of Object.entries(params.inputResponses)) {
-        if (isObject(answer)) continuation.answers[key] = answer;
+      return E.right({ method, paramsDigest, continuation, number: 1, provided: [] });
+    }
+    const verified = verifyRequestState(this.key, params.requestState, {
+      agent: request.agent,
+      method,
+      paramsDigest,
+      now: request.now,
+    });
+    if (E.isLeft(verified)) return E.left(requestStateRefused(verified.left));
+    const decoded = Continuation.decode(verified.right.payload);
+    // APEX's nonces are hex; one that cannot name its consumption stream was not issued by this build.
+    if (E.isLeft(decoded) || !isValidId(verified.right.nonce)) {
+      return E.left(requestStateRefused({ reason: 'malformed', message: 'Unreadable state.' }));
+    }
+    const responses = isObject(params.inputResponses) ? params.inputResponses : {};
+    // Only answers to what the last round asked count; unknown keys are ignored.
+    const answers = { ...decoded.right.answers };
+    const provided: string[] = [];
+    for (const key of decoded.right.pending) {
+      const answer = responses[key];
+      if (isObject(answer)) {
+        answers[key] = answer;
+        provided.push(key);
       }
     }
+    return E.right({
+      method,
+      paramsDigest,
+      continuation: { ...decoded.right, answers, pending: [] },
+      number: verified.right.round + 1,
+      provided,
+      verified: verified.right,
+    });
+  }
 
+  private roundOf(request: RoundRequest, checked: CheckedRound): Round {
+    const { method, paramsDigest, continuation, number, provided } = checked;
     let asked = 0;
     // Every question a run asks without an answer goes into the same input_required result, so a
     // tool that asks several at once (Promise.all) gets them all answered in one round.
@@ -187,6 +248,6 @@ export class MultiRoundCalls {
     const pendingKeys = (first: InputRequired): string[] =>
       (unanswered.length > 0 ? unanswered : [first]).map((question) => question.key);
 
-    return E.right({ call: continuation.call, number, provided, requestFromClient, inputRequired, pendingKeys });
+    return { call: continuation.call, number, provided, requestFromClient, inputRequired, pendingKeys };
   }
 }

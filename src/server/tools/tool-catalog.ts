@@ -15,7 +15,19 @@ export interface InvalidCursor {
   readonly _tag: 'InvalidCursor';
 }
 
-/** What tools/list shows of a tool: MCP's fields, plus APEX's price, category and permissions under `_meta`. */
+/**
+ * Whether calls of a tool may become tasks (tasks extension, 2026-07-28), in the words of 2025-11-25's
+ * `execution.taskSupport`. Neither revision has a field for it that fits: 2026-07-28 dropped
+ * `execution` (the server decides per request; a task-only tool answers -32021), and APEX does not
+ * serve 2025-11-25's tasks, so it goes under APEX's `_meta`.
+ */
+export const taskSupportOf = (tool: ToolDefinition): 'forbidden' | 'optional' | 'required' =>
+  tool.runsAsTask !== true ? 'forbidden' : tool.taskOnly === true ? 'required' : 'optional';
+
+/**
+ * What tools/list shows of a tool: MCP's fields, plus APEX's price, category, permissions and (for
+ * a tool that may run as a task) task support under `_meta`.
+ */
 export const describeTool = (tool: ToolDefinition, formatAmount: (micro: bigint) => string): JsonObject => ({
   name: tool.name,
   ...(tool.title === undefined ? {} : { title: tool.title }),
@@ -27,6 +39,7 @@ export const describeTool = (tool: ToolDefinition, formatAmount: (micro: bigint)
     'apex/category': tool.category,
     'apex/price': { perCall: formatAmount(tool.price.perCall), perSecond: formatAmount(tool.price.perSecond) },
     'apex/permissions': tool.permissions,
+    ...(tool.runsAsTask === true ? { 'apex/taskSupport': taskSupportOf(tool) } : {}),
   },
 });
 
@@ -58,7 +71,7 @@ export class ToolCatalog {
               category: override.category ?? base.category,
               permissions: override.permissions ?? base.permissions,
               description: override.description ?? base.description,
-              runsAsTask: override.runAsTask ?? base.runsAsTask ?? false,
+              ...taskSettings(override.runAsTask, base),
             };
       this.entries.set(tool.name, { tool, validate: compile(tool.inputSchema) });
     }
@@ -82,6 +95,21 @@ export class ToolCatalog {
     return end < this.ordered.length ? { tools, nextCursor: encodeCursor(end) } : { tools };
   }
 }
+
+/**
+ * A tool's task settings under the config's `runAsTask`: true makes any tool run as a task (as the
+ * tool defines it, or plainly asked for at its start); false makes it a plain tool again, never a
+ * task and never task-only.
+ */
+const taskSettings = (
+  runAsTask: boolean | undefined,
+  base: ToolDefinition,
+): Pick<ToolDefinition, 'runsAsTask' | 'taskOnly' | 'startsTaskItself'> =>
+  runAsTask === undefined
+    ? { runsAsTask: base.runsAsTask ?? false }
+    : runAsTask
+      ? { runsAsTask: true }
+      : { runsAsTask: false, taskOnly: false, startsTaskItself: false };
 
 export const encodeCursor = (offset: number): string => Buffer.from(`o:${offset}`).toString('base64url');
 

@@ -46,7 +46,8 @@ export interface ToolContext {
   /**
    * Sends a request to the client (sampling, elicitation, roots) on behalf of this call and waits for
    * its answer; recorded in the session. Fails (never throws) when the client did not declare the
-   * capability, does not answer within `timeoutMs`, or the call is cancelled.
+   * capability, does not answer within `timeoutMs`, or the call is cancelled. Inside a task the
+   * question is the task's input request (recorded in the task's stream), answered by tasks/update.
    */
   readonly requestFromClient: (
     method: ClientRequestMethod,
@@ -59,6 +60,58 @@ export interface ToolContext {
      */
     options?: ClientRequestOptions,
   ) => Promise<ClientAnswer>;
+  /**
+   * For a tool that `startsTaskItself`: the call goes on as a task from here. A 2026-07-28 request
+   * that declared the tasks extension is answered at once with the task (durable first), and the run
+   * goes on in it: its `signal` becomes the task's, its questions become the task's input requests
+   * (tasks/get shows them, tasks/update answers them), progress and logs stop. Anywhere else it
+   * returns at once and the call goes on as a plain call. Questions asked before it are rounds of
+   * the call itself (multi round-trip), so a tool can gather what it needs before the task exists.
+   * Absent where a call cannot become a task.
+   */
+  readonly continueAsTask?: () => Promise<void>;
+}
+
+/** The JSON-RPC codes a tool may end its call with; the others describe the request, not the work. */
+export const TOOL_PROTOCOL_ERROR_CODES = { INVALID_PARAMS: -32602, INTERNAL_ERROR: -32603 } as const;
+
+/** JSON-RPC reserves -32768..-32000; outside it a code is the application's (here: the tool's). */
+const isApplicationCode = (code: number): boolean => code < -32768 || code > -32000;
+
+/** The longest message a tool's protocol error carries; a longer one is cut. */
+export const MAX_TOOL_ERROR_MESSAGE_LENGTH = 1000;
+
+/**
+ * Thrown from a tool's `run` when the call cannot produce a result at all: the call ends with this
+ * JSON-RPC error instead of a result (a task ends `failed` with it). Not for a tool that ran and
+ * failed — that is an `isError` result the model can read. `code` is -32602, -32603 or an
+ * application code (outside -32768..-32000); `message` and `data` go to the client as they are, so
+ * they must name the problem, never internals. A code outside those is a bug in the tool: the
+ * constructor throws, and the call is handled as a crashed tool.
+ */
+export class ToolProtocolError extends Error {
+  override readonly name = 'ToolProtocolError';
+  readonly code: number;
+  readonly data: JsonObject | undefined;
+
+  constructor(code: number, message: string, data?: JsonObject) {
+    if (
+      !Number.isInteger(code) ||
+      !(Object.values<number>(TOOL_PROTOCOL_ERROR_CODES).includes(code) || isApplicationCode(code))
+    ) {
+      throw new RangeError(`a tool cannot end its call with JSON-RPC code ${code}`);
+    }
+    super(message.slice(0, MAX_TOOL_ERROR_MESSAGE_LENGTH));
+    this.code = code;
+    this.data = data;
+  }
+
+  /** The error as the client sees it. */
+  toJsonRpcError(): { readonly code: number; readonly message: string; readonly data?: JsonObject } {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
 }
 
 export interface ToolAnnotations {
@@ -82,6 +135,18 @@ export interface ToolDefinition {
   readonly price: ToolPrice;
   /** Long-running: a client that declares the tasks extension gets a task for a call of it. */
   readonly runsAsTask?: boolean;
+  /**
+   * With `runsAsTask`: it cannot be served without a task. A 2026-07-28 request that did not declare
+   * the tasks extension gets -32021 naming it, a legacy one -32601 (2025-11-25's rule for a tool
+   * that requires a task); nothing is reserved or run.
+   */
+  readonly taskOnly?: boolean;
+  /**
+   * With `runsAsTask`: the call becomes a task when the tool calls `ToolContext.continueAsTask`,
+   * not when it starts, so the questions it asks first are answered by multi round-trip before the
+   * task exists.
+   */
+  readonly startsTaskItself?: boolean;
   readonly run: (args: JsonObject, context: ToolContext) => Promise<ToolResult>;
 }
 

@@ -176,6 +176,14 @@ const arbitraries: { [Type in DomainEventType]: fc.Arbitrary<Extract<DomainEvent
   TaskCompleted: fc.record({ result: json, at: isoTime }),
   TaskFailed: fc.record({ error: taskError, reason: text, at: isoTime }),
   TaskCancelled: fc.record({ reason: text, at: isoTime }),
+  RequestStateConsumed: fc.record({
+    nonce: text,
+    agent: text,
+    method: fc.constantFrom('tools/call', 'prompts/get'),
+    call: text,
+    round: fc.integer({ min: 1, max: 50 }),
+    expiresAt: isoTime,
+  }),
 };
 
 export const EVENT_TYPES_WITH_ARBITRARIES = Object.keys(arbitraries) as DomainEventType[];
