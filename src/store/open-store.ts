@@ -17,8 +17,8 @@ export type StoreLocation =
 /**
  * `sqlite:PATH[?durability=durable|normal&writer=thread|inline]`, `sqlite::memory:`, or an
  * EventStoreDB / KurrentDB connection string. `durable` (default) survives power loss; `normal`
- * survives a process crash. `writer=thread` (default) commits on a writer thread of its own;
- * `inline` on the main thread (one thread fewer, less throughput under load).
+ * survives a process crash. `writer=inline` (default) commits on the main thread; `thread` on a
+ * writer thread of its own (ADR 0012).
  */
 export const parseStoreUrl = (url: string): StoreLocation => {
   if (url.startsWith('sqlite:')) {
@@ -31,9 +31,9 @@ export const parseStoreUrl = (url: string): StoreLocation => {
     if (durability !== 'durable' && durability !== 'normal') {
       throw new InvalidStoreUrl(`durability=${durability} is unknown: use durable (the default) or normal`);
     }
-    const writer = settings.get('writer') ?? 'thread';
+    const writer = settings.get('writer') ?? 'inline';
     if (writer !== 'thread' && writer !== 'inline') {
-      throw new InvalidStoreUrl(`writer=${writer} is unknown: use thread (the default) or inline`);
+      throw new InvalidStoreUrl(`writer=${writer} is unknown: use inline (the default) or thread`);
     }
     return { engine: 'sqlite', path, durability, writer };
   }

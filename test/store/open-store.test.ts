@@ -2,20 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { InvalidStoreUrl, parseStoreUrl } from '../../src/store/open-store.js';
 
 describe('parseStoreUrl', () => {
-  it('defaults a SQLite file to durable commits on a writer thread', () => {
+  it('defaults a SQLite file to durable commits on the main thread', () => {
     expect(parseStoreUrl('sqlite:./apex-data/events.db')).toEqual({
       engine: 'sqlite',
       path: './apex-data/events.db',
       durability: 'durable',
-      writer: 'thread',
+      writer: 'inline',
     });
   });
 
   it('takes durability and writer from the query', () => {
-    expect(parseStoreUrl('sqlite:/tmp/a.db?durability=normal&writer=inline')).toMatchObject({
+    expect(parseStoreUrl('sqlite:/tmp/a.db?durability=normal&writer=thread')).toMatchObject({
       path: '/tmp/a.db',
       durability: 'normal',
-      writer: 'inline',
+      writer: 'thread',
     });
   });
 

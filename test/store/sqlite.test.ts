@@ -21,11 +21,11 @@ import { describeEventStoreContract } from './contract.js';
 
 const temp = useTempDir('sqlite-store');
 
-// A file's commits run on the store's writer thread by default; 'inline' keeps them on this thread.
+// A file's commits run on this thread by default; 'thread' moves them to a writer thread (ADR 0012).
 describeEventStoreContract('sqlite file', () => openSqliteStore({ path: temp.file() }), { startsEmpty: true });
 describeEventStoreContract(
-  'sqlite file, inline writer',
-  () => openSqliteStore({ path: temp.file(), writer: 'inline' }),
+  'sqlite file, writer thread',
+  () => openSqliteStore({ path: temp.file(), writer: 'thread' }),
   { startsEmpty: true },
 );
 describeEventStoreContract('sqlite :memory:', () => openSqliteStore({ path: ':memory:' }), { startsEmpty: true });

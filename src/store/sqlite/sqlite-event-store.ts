@@ -43,9 +43,9 @@ export interface SqliteStoreOptions {
   /** Called after each group commit, e.g. for metrics. Must not throw. */
   readonly onBatchCommitted?: (batch: BatchCommitted) => void;
   /**
-   * Where commits run. 'thread' (the default for a file): a writer thread of their own hashes,
-   * inserts, commits and waits for the disk, so the caller's thread only serializes events.
-   * 'inline': on the caller's thread (always so for ':memory:', which one connection owns).
+   * Where commits run. 'inline' (the default): on the caller's thread (always so for ':memory:',
+   * which one connection owns). 'thread': a writer thread of their own hashes, inserts, commits and
+   * waits for the disk, so the caller's thread only serializes events (ADR 0012).
    */
   readonly writer?: StoreWriter;
 }
@@ -135,7 +135,7 @@ export const openSqliteStore = (options: SqliteStoreOptions): EventStore => {
     options.onBatchCommitted?.(batch);
   };
   const committer: Committer =
-    (options.writer ?? 'thread') === 'thread' && !isInMemory(options.path)
+    options.writer === 'thread' && !isInMemory(options.path)
       ? new ThreadCommitter(
           { path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, durable },
           afterCommit,
