@@ -25,6 +25,9 @@ const PROGRESS_EVERY = 1_000;
 /** The store URL without credentials, for the header. */
 export const redactStoreUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
 
+/** Streams of one session, task or used request state: an agent's when their events name it. */
+const AGENT_ENTITY_PREFIXES = ['session-', 'task-', 'requeststate-'] as const;
+
 /**
  * Which events the filters keep. --stream and --agent select streams (their union); --since and
  * --until cut the log like `report --at` does: a position, or a prefix/suffix by timestamp.
@@ -40,21 +43,24 @@ const eventFilter = (options: ExportOptions) => {
   const agentStreams =
     agent === undefined
       ? new Set<string>()
-      : new Set([streamName.agent(agent), streamName.memory(agent), streamName.security(agent)]);
-  const agentSessions = new Set<string>();
+      : new Set([
+          streamName.agent(agent),
+          streamName.memory(agent),
+          streamName.security(agent),
+          streamName.access(agent),
+        ]);
+  const agentEntities = new Set<string>();
   const byStream = streams.size > 0 || agent !== undefined;
 
   const keepsStream = (event: RecordedEvent): boolean => {
     if (!byStream || streams.has(event.stream) || agentStreams.has(event.stream)) return true;
-    if (agent === undefined || !event.stream.startsWith('session-')) return false;
-    // Every session event names its agent in its metadata; SessionStarted also in its data.
-    if (
-      event.metadata.agent === agent ||
-      (event.type === 'SessionStarted' && (event.data as { agent?: unknown } | null)?.agent === agent)
-    ) {
-      agentSessions.add(event.stream);
+    if (agent === undefined || !AGENT_ENTITY_PREFIXES.some((prefix) => event.stream.startsWith(prefix))) return false;
+    // A session, task or request-state stream is the agent's once an event of it names the agent (the
+    // first does: SessionStarted, TaskCreated, RequestStateConsumed), in its metadata or its data.
+    if (event.metadata.agent === agent || (event.data as { agent?: unknown } | null)?.agent === agent) {
+      agentEntities.add(event.stream);
     }
-    return agentSessions.has(event.stream);
+    return agentEntities.has(event.stream);
   };
 
   const since = parseAt(options.since);

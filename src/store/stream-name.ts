@@ -24,6 +24,10 @@ export const streamName = {
   security: (agentId: string) => withId('security', agentId),
   memory: (agentId: string) => withId('memory', agentId),
   task: (taskId: string) => withId('task', taskId),
+  /** An agent's tokens and the HTTP refusals made in its name. */
+  access: (agentId: string) => withId('access', agentId),
+  /** The one use of one issued multi round-trip state. */
+  requestState: (nonce: string) => withId('requeststate', nonce),
   systemBank: 'system-bank',
 } as const;
 

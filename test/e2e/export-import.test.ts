@@ -215,6 +215,46 @@ describe('apex export and apex import', { timeout: 240_000 }, () => {
     expect((await apex('verify', '--store', `sqlite:${target}`)).code).toBe(0);
   });
 
+  it("exports with an agent its tasks, used request states and access log, never another agent's", async () => {
+    const path = join(temp.dir, 'entities.db');
+    const store = openSqliteStore({ path });
+    const at = (agent: string) => ({ agent, timestamp: '2026-11-25T10:00:00.000Z' });
+    const recorded = (type: string, data: Record<string, unknown>, agent: string) => ({
+      type,
+      schemaVersion: 1,
+      data,
+      metadata: at(agent),
+    });
+    const nonce = 'a'.repeat(32);
+    try {
+      for (const [stream, type, data, agent] of [
+        ['agent-bob', 'FundsCredited', { amount: '1' }, 'bob'],
+        ['access-bob', 'TokenIssued', { agent: 'bob' }, 'bob'],
+        ['access-alice', 'TokenIssued', { agent: 'alice' }, 'alice'],
+        ['session-s1', 'SessionStarted', { agent: 'bob' }, 'bob'],
+        ['session-s2', 'SessionStarted', { agent: 'alice' }, 'alice'],
+        ['task-t1', 'TaskCreated', { agent: 'bob' }, 'bob'],
+        ['task-t1', 'TaskCompleted', {}, 'bob'],
+        ['task-t2', 'TaskCreated', { agent: 'alice' }, 'alice'],
+        [`requeststate-${nonce}`, 'RequestStateConsumed', { agent: 'bob', nonce }, 'bob'],
+        [`requeststate-${'b'.repeat(32)}`, 'RequestStateConsumed', { agent: 'alice' }, 'alice'],
+      ] as const) {
+        await store.append(stream, 'any', [recorded(type, data, agent)]);
+      }
+    } finally {
+      await store.close();
+    }
+    const file = join(temp.dir, 'entities-bob.ndjson');
+    expect((await apex('export', '--store', `sqlite:${path}`, '--agent', 'bob', '--out', file)).code).toBe(0);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    expect(verifyExport(lines)).toMatchObject({ ok: true, partial: true });
+    const heads = lines
+      .filter((line) => line.includes('"kind":"head"'))
+      .map((line) => (JSON.parse(line) as { stream: string }).stream)
+      .sort();
+    expect(heads).toEqual(['access-bob', 'agent-bob', `requeststate-${nonce}`, 'session-s1', 'task-t1']);
+  });
+
   it("exports one agent's streams, and a time range with anchors, both verifiable on their own", async () => {
     const source = await recordedStore();
     const sourceStore = openSqliteStore({ path: source });

@@ -3,7 +3,7 @@ import { type AccessCommand, accessDecider } from '../../domain/access/decider.j
 import type { AccessEvent } from '../../domain/access/events.js';
 import { encodeEvent } from '../../domain/events.js';
 import type { EventMetadata, EventStore } from '../../store/event-store.js';
-import { InvalidStreamName, isValidId } from '../../store/stream-name.js';
+import { streamName } from '../../store/stream-name.js';
 
 /** Refusals no agent can be named for (no token, an unknown one, a foreign Origin). */
 export const UNIDENTIFIED_ACCESS_STREAM = 'access';
@@ -16,8 +16,7 @@ export const ACCESS_STREAM_PREFIX = 'access-';
  */
 export const accessStreamOf = (agent: string | undefined): string => {
   if (agent === undefined) return UNIDENTIFIED_ACCESS_STREAM;
-  if (!isValidId(agent)) throw new InvalidStreamName(`invalid id for access stream: ${JSON.stringify(agent)}`);
-  return `${ACCESS_STREAM_PREFIX}${agent}`;
+  return streamName.access(agent);
 };
 
 const agentOf = (command: AccessCommand): string | undefined => command.data.agent;

@@ -2,20 +2,14 @@ import * as E from 'fp-ts/lib/Either.js';
 import { encodeEvent } from '../../domain/events.js';
 import type { RequestStateEvent } from '../../domain/request-state/events.js';
 import type { EventStore } from '../../store/event-store.js';
-import { InvalidStreamName, isValidId } from '../../store/stream-name.js';
+import { streamName } from '../../store/stream-name.js';
 import type { VerifiedRequestState } from './request-state.js';
 
-export const REQUEST_STATE_STREAM_PREFIX = 'requeststate-';
-
 /**
- * `requeststate-<nonce>`: the one stream that records the use of one issued state. The nonce is
- * validated the way every stream id is (streamName); APEX's nonces are hex, so a signed state always
- * names a valid stream.
+ * `requeststate-<nonce>`: the one stream that records the use of one issued state. APEX's nonces are
+ * hex, so a signed state always names a valid stream.
  */
-export const requestStateStreamOf = (nonce: string): string => {
-  if (!isValidId(nonce)) throw new InvalidStreamName(`invalid id for request state stream: ${JSON.stringify(nonce)}`);
-  return `${REQUEST_STATE_STREAM_PREFIX}${nonce}`;
-};
+export const requestStateStreamOf = (nonce: string): string => streamName.requestState(nonce);
 
 /** The request that uses a state: who, which method, and its correlation id (the event's metadata). */
 export interface ConsumingRequest {
