@@ -90,8 +90,11 @@ const ToolConfig = closedObject(
     category: t.string,
     permissions: t.array(t.string),
     description: t.string,
-    /** Run calls of this tool as tasks (2026-07-28 tasks extension) for clients that declare it. */
-    runAsTask: t.boolean,
+    /**
+     * Run calls of this tool as tasks (2026-07-28 tasks extension) for clients that declare it; false
+     * never; "required": only as a task (a request that cannot get one is refused, nothing reserved).
+     */
+    runAsTask: t.union([t.boolean, t.literal('required')]),
   },
 );
 
@@ -197,7 +200,7 @@ export interface ToolSettings {
   readonly category?: string;
   readonly permissions?: readonly string[];
   readonly description?: string;
-  readonly runAsTask?: boolean;
+  readonly runAsTask?: boolean | 'required';
 }
 
 /**

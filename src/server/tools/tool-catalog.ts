@@ -98,18 +98,24 @@ export class ToolCatalog {
 
 /**
  * A tool's task settings under the config's `runAsTask`: true makes any tool run as a task (as the
- * tool defines it, or plainly asked for at its start); false makes it a plain tool again, never a
- * task and never task-only.
+ * tool defines it, or plainly asked for at its start); "required" also makes it task-only; false makes
+ * it a plain tool again, never a task and never task-only.
  */
 const taskSettings = (
-  runAsTask: boolean | undefined,
+  runAsTask: boolean | 'required' | undefined,
   base: ToolDefinition,
-): Pick<ToolDefinition, 'runsAsTask' | 'taskOnly' | 'startsTaskItself'> =>
-  runAsTask === undefined
-    ? { runsAsTask: base.runsAsTask ?? false }
-    : runAsTask
-      ? { runsAsTask: true }
-      : { runsAsTask: false, taskOnly: false, startsTaskItself: false };
+): Pick<ToolDefinition, 'runsAsTask' | 'taskOnly' | 'startsTaskItself'> => {
+  switch (runAsTask) {
+    case undefined:
+      return { runsAsTask: base.runsAsTask ?? false };
+    case 'required':
+      return { runsAsTask: true, taskOnly: true };
+    case true:
+      return { runsAsTask: true };
+    case false:
+      return { runsAsTask: false, taskOnly: false, startsTaskItself: false };
+  }
+};
 
 export const encodeCursor = (offset: number): string => Buffer.from(`o:${offset}`).toString('base64url');
 
