@@ -94,6 +94,31 @@ const succeeded = <T>(outcome: Outcome<T> | undefined, step: string): T => {
   return outcome.value;
 };
 
+/**
+ * The same work for both clients, interleaved (each client's calls go out while the other's are in
+ * flight): tools/list, tools/call echo ("<label> sdk1" / "<label> sdk2"), resources/read of alice's
+ * ledger. A client that did not connect (undefined) gets a failed outcome for each step.
+ */
+const interleavedCalls = async (
+  legacy: Sdk1Client | undefined,
+  modern: Sdk2Client | undefined,
+  label: string,
+): Promise<Record<string, Outcome<unknown>>> => {
+  const skipped = (client: string): Promise<never> => Promise.reject(new Error(`the ${client} client did not connect`));
+  const [legacyList, modernList, legacyEcho, modernEcho, legacyLedger, modernLedger] = await Promise.all([
+    settle(legacy?.listTools(undefined, WITHIN) ?? skipped('SDK 1.x')),
+    settle(modern?.listTools(undefined, WITHIN) ?? skipped('SDK 2.x')),
+    settle(
+      legacy?.callTool({ name: 'echo', arguments: { message: `${label} sdk1` } }, undefined, WITHIN) ??
+        skipped('SDK 1.x'),
+    ),
+    settle(modern?.callTool({ name: 'echo', arguments: { message: `${label} sdk2` } }, WITHIN) ?? skipped('SDK 2.x')),
+    settle(legacy?.readResource({ uri: 'payroll://ledger/alice' }, WITHIN) ?? skipped('SDK 1.x')),
+    settle(modern?.readResource({ uri: 'payroll://ledger/alice' }, WITHIN) ?? skipped('SDK 2.x')),
+  ]);
+  return { legacyList, modernList, legacyEcho, modernEcho, legacyLedger, modernLedger };
+};
+
 const textOf = (result: unknown): string | undefined =>
   ((result as { content?: unknown }).content as { type: string; text?: string }[] | undefined)?.[0]?.text;
 
@@ -302,33 +327,14 @@ describe('over stdio: one apex serve process, an SDK 1.x and an SDK 2.x (pinned 
     seen.legacyConnect = legacyConnect;
     seen.modernConnect = modernConnect;
     modernVersion = modern.getNegotiatedProtocolVersion();
-    const sdk1Ready = 'value' in legacyConnect;
-    const sdk2Ready = 'value' in modernConnect;
-    const skipped = (client: string): Promise<never> =>
-      Promise.reject(new Error(`the ${client} client did not connect`));
-    // Interleaved: each client's calls go out while the other's are in flight.
-    const [l1, m1, l2, m2, l3, m3] = await Promise.all([
-      settle(sdk1Ready ? legacy.listTools(undefined, WITHIN) : skipped('SDK 1.x')),
-      settle(sdk2Ready ? modern.listTools(undefined, WITHIN) : skipped('SDK 2.x')),
-      settle(
-        sdk1Ready
-          ? legacy.callTool({ name: 'echo', arguments: { message: 'from sdk1' } }, undefined, WITHIN)
-          : skipped('SDK 1.x'),
+    Object.assign(
+      seen,
+      await interleavedCalls(
+        'value' in legacyConnect ? legacy : undefined,
+        'value' in modernConnect ? modern : undefined,
+        'from',
       ),
-      settle(
-        sdk2Ready ? modern.callTool({ name: 'echo', arguments: { message: 'from sdk2' } }, WITHIN) : skipped('SDK 2.x'),
-      ),
-      settle(sdk1Ready ? legacy.readResource({ uri: 'payroll://ledger/alice' }, WITHIN) : skipped('SDK 1.x')),
-      settle(sdk2Ready ? modern.readResource({ uri: 'payroll://ledger/alice' }, WITHIN) : skipped('SDK 2.x')),
-    ]);
-    Object.assign(seen, {
-      legacyList: l1,
-      modernList: m1,
-      legacyEcho: l2,
-      modernEcho: m2,
-      legacyLedger: l3,
-      modernLedger: m3,
-    });
+    );
     await Promise.allSettled([legacy.close(), modern.close()]);
     await server.close();
     events = await readAllEvents(store);
@@ -656,30 +662,7 @@ describe('over HTTP: one apex serve --http, an SDK 1.x session and an SDK 2.x se
     sessions.modern = modernTransport.sessionId;
     const legacy = 'value' in legacyConnect ? legacyConnect.value : undefined;
     sessions.legacy = legacy?.transport.sessionId;
-    const sdk2Ready = 'value' in modernConnect;
-    const skipped = (client: string): Promise<never> =>
-      Promise.reject(new Error(`the ${client} client did not connect`));
-    const [l1, m1, l2, m2, l3, m3] = await Promise.all([
-      settle(legacy?.client.listTools(undefined, WITHIN) ?? skipped('SDK 1.x')),
-      settle(sdk2Ready ? modern.listTools(undefined, WITHIN) : skipped('SDK 2.x')),
-      settle(
-        legacy?.client.callTool({ name: 'echo', arguments: { message: 'http sdk1' } }, undefined, WITHIN) ??
-          skipped('SDK 1.x'),
-      ),
-      settle(
-        sdk2Ready ? modern.callTool({ name: 'echo', arguments: { message: 'http sdk2' } }, WITHIN) : skipped('SDK 2.x'),
-      ),
-      settle(legacy?.client.readResource({ uri: 'payroll://ledger/alice' }, WITHIN) ?? skipped('SDK 1.x')),
-      settle(sdk2Ready ? modern.readResource({ uri: 'payroll://ledger/alice' }, WITHIN) : skipped('SDK 2.x')),
-    ]);
-    Object.assign(seen, {
-      legacyList: l1,
-      modernList: m1,
-      legacyEcho: l2,
-      modernEcho: m2,
-      legacyLedger: l3,
-      modernLedger: m3,
-    });
+    Object.assign(seen, await interleavedCalls(legacy?.client, 'value' in modernConnect ? modern : undefined, 'http'));
     await Promise.allSettled([legacy?.client.close(), modern.close()]);
     await apex.stop();
     events = await readAllEvents(store);

@@ -11,6 +11,22 @@ import { writeBatch } from './write-batch.js';
  */
 export const MAX_EVENTS_PER_COMMIT = 4_096;
 
+/**
+ * Takes the next batch off the front of `queue`: every queued append up to MAX_EVENTS_PER_COMMIT events
+ * (at least one append, however large), in order.
+ */
+export const takeBatch = <Pending extends { readonly append: PreparedAppend }>(queue: Pending[]): Pending[] => {
+  let events = 0;
+  let count = 0;
+  while (count < queue.length) {
+    const size = queue[count]!.append.events.length;
+    if (count > 0 && events + size > MAX_EVENTS_PER_COMMIT) break;
+    events += size;
+    count += 1;
+  }
+  return queue.splice(0, count);
+};
+
 /** Reported after each commit, e.g. to measure how many events share one fsync. */
 export interface BatchCommitted {
   /** Appends settled by this commit, including those that got Left(WrongExpectedVersion). */
@@ -72,15 +88,7 @@ export class GroupCommitter {
   }
 
   private takeBatch(): PendingAppend[] {
-    let events = 0;
-    let count = 0;
-    while (count < this.queue.length) {
-      const size = this.queue[count]!.append.events.length;
-      if (count > 0 && events + size > MAX_EVENTS_PER_COMMIT) break;
-      events += size;
-      count += 1;
-    }
-    return this.queue.splice(0, count);
+    return takeBatch(this.queue);
   }
 
   private commit(batch: readonly PendingAppend[]): void {

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { AppendError, AppendResult } from '../event-store.js';
-import { type BatchCommitted, MAX_EVENTS_PER_COMMIT } from './group-commit.js';
+import { type BatchCommitted, takeBatch } from './group-commit.js';
 import type { PreparedAppend } from './validate-append.js';
 import { ConflictingEventIds } from './write-batch.js';
 import {
@@ -146,15 +146,7 @@ export class ThreadCommitter {
   private send(): void {
     this.scheduled = undefined;
     if (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT || this.queue.length === 0 || this.stopped !== undefined) return;
-    let events = 0;
-    let count = 0;
-    while (count < this.queue.length) {
-      const size = this.queue[count]!.append.events.length;
-      if (count > 0 && events + size > MAX_EVENTS_PER_COMMIT) break;
-      events += size;
-      count += 1;
-    }
-    const appends = this.queue.splice(0, count);
+    const appends = takeBatch(this.queue);
     this.batches += 1;
     this.inFlight.set(this.batches, appends);
     const worker = this.worker ?? this.start();
