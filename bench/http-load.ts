@@ -20,7 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_AGENT, countEvents, writeApexConfig } from './support/apex-setup.js';
-import { ChildServer, killAllChildren, peakRssKiB } from './support/child-server.js';
+import { ChildServer, describeExit, killAllChildren, peakRssKiB, releaseRow } from './support/child-server.js';
 import { parseList, parsePositive } from './support/cli-options.js';
 import { type DiskProbe, probeDurableCommits } from './support/disk-probe.js';
 import { runHttpLoad } from './support/http-closed-loop.js';
@@ -40,7 +40,7 @@ import {
   sourceRevision,
 } from './support/load-report.js';
 import { ConnectionRefused, McpHttpClient } from './support/mcp-http-client.js';
-import { makeTempDir, removeTempDir } from './support/temp-dirs.js';
+import { makeTempDir } from './support/temp-dirs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MESSAGE = 'hello from the http load benchmark';
@@ -198,14 +198,11 @@ const measure = async (kind: ServerKind, inflight: number, options: Options): Pr
     if (notEnded > 0) process.stderr.write(`${SERVER_NAMES[kind]}: ${notEnded} DELETEs not answered 200\n`);
     const rss = peakRssKiB(server.pid); // before exit: /proc/<pid> goes with the process
     const exit = await stopBySignal(server, EXIT_TIMEOUT_MS);
-    const exitText = exit.code === 0 ? 'ok' : exit.code !== null ? `exit ${exit.code}` : `killed (${exit.signal})`;
-    if (exit.code !== 0) process.stderr.write(`${server.failure(`ended with ${exitText}`).message}\n`);
+    const exitText = describeExit(server, exit);
     const events = kind === 'apex' ? countEvents(join(dir, 'events.db')) : undefined;
     return { kind, load, startMs, peakRssKiB: rss, exit: exitText, events };
   } finally {
-    if (!server.hasExited) server.child.kill('SIGKILL');
-    if (options.keep) process.stderr.write(`kept ${dir}\n`);
-    else removeTempDir(dir);
+    releaseRow(server, dir, options.keep);
   }
 };
 

@@ -25,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BENCH_AGENT, countEvents, writeApexConfig } from './support/apex-setup.js';
-import { ChildServer, killAllChildren, peakRssKiB } from './support/child-server.js';
+import { ChildServer, describeExit, killAllChildren, peakRssKiB, releaseRow } from './support/child-server.js';
 import { parseList, parsePositive } from './support/cli-options.js';
 import { type DiskProbe, probeDurableCommits } from './support/disk-probe.js';
 import { BENCH_CLIENT_INFO, ERA_VERSIONS, type Era, hasEraShape, modernMeta, parseEras } from './support/eras.js';
@@ -46,7 +46,7 @@ import {
   serverLabel,
   sourceRevision,
 } from './support/load-report.js';
-import { makeTempDir, removeTempDir } from './support/temp-dirs.js';
+import { makeTempDir } from './support/temp-dirs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MESSAGE = 'hello from the stdio load benchmark';
@@ -205,14 +205,11 @@ const measure = async (kind: ServerKind, era: Era, inflight: number, options: Op
     });
     const rss = peakRssKiB(server.pid); // before exit: /proc/<pid> goes with the process
     const exit = await server.close(EXIT_TIMEOUT_MS);
-    const exitText = exit.code === 0 ? 'ok' : exit.code !== null ? `exit ${exit.code}` : `killed (${exit.signal})`;
-    if (exit.code !== 0) process.stderr.write(`${server.failure(`ended with ${exitText}`).message}\n`);
+    const exitText = describeExit(server, exit);
     const events = kind === 'apex' ? countEvents(dbPath) : undefined;
     return { kind, ...(kind === 'apex' ? { era } : {}), load, startMs, peakRssKiB: rss, exit: exitText, events };
   } finally {
-    if (!server.hasExited) server.child.kill('SIGKILL');
-    if (options.keep) process.stderr.write(`kept ${dir}\n`);
-    else removeTempDir(dir);
+    releaseRow(server, dir, options.keep);
   }
 };
 

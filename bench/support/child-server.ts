@@ -5,6 +5,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { removeTempDir } from './temp-dirs.js';
 
 export interface JsonRpcMessage {
   readonly jsonrpc?: string;
@@ -25,6 +26,20 @@ export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
 }
+
+/** How a server child ended, for the report: 'ok', 'exit N' or 'killed (SIGNAL)'; a bad end is also told on stderr. */
+export const describeExit = (server: ChildServer, exit: Exit): string => {
+  const text = exit.code === 0 ? 'ok' : exit.code !== null ? `exit ${exit.code}` : `killed (${exit.signal})`;
+  if (exit.code !== 0) process.stderr.write(`${server.failure(`ended with ${text}`).message}\n`);
+  return text;
+};
+
+/** After a row: kills the child if it still runs, then keeps (saying where) or removes the row's temporary folder. */
+export const releaseRow = (server: ChildServer, dir: string, keep: boolean): void => {
+  if (!server.hasExited) server.child.kill('SIGKILL');
+  if (keep) process.stderr.write(`kept ${dir}\n`);
+  else removeTempDir(dir);
+};
 
 const STDERR_TAIL_CHARS = 4_000;
 const live = new Set<ChildProcessWithoutNullStreams>();
